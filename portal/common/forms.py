@@ -1,0 +1,127 @@
+"""Form base and fields that follow GOV.UK patterns.
+
+Every form strips surrounding whitespace. Error messages follow GOV.UK wording
+("Enter ...", "Select ...") and are translated.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import Field, StringField, TextAreaField, ValidationError
+from wtforms.validators import Length
+
+from portal.domain.dates import DateParts, DateProblem, parse_date
+
+LONG_ANSWER_LIMIT = 5000
+SHORT_ANSWER_LIMIT = 200
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            filters = unbound_field.kwargs.get("filters", [])
+            if unbound_field.field_class is not DateField:
+                unbound_field.kwargs["filters"] = [_strip, *filters]
+            return unbound_field.bind(form=form, **options)
+
+    def error_items(self) -> list[tuple[str, str]]:
+        """(anchor id, message) for the error summary, in page order."""
+        items = []
+        for field in self:
+            if field.errors:
+                anchor = getattr(field, "error_anchor", None) or field.id
+                items.append((anchor, str(field.errors[0])))
+        return items
+
+
+def _too_long(what: Any, limit: int) -> Length:
+    return Length(
+        max=limit,
+        message=_l("%(what)s must be %(max)s characters or fewer", what=what,
+                   max=f"{limit:,}"),
+    )
+
+
+def short_text(label: Any, *, what: Any, limit: int = SHORT_ANSWER_LIMIT,
+               **kwargs: Any) -> StringField:
+    """A one-line answer. `what` names it in error messages ("Your name must be ...")."""
+    validators = [*kwargs.pop("validators", []), _too_long(what, limit)]
+    return StringField(label, validators=validators, **kwargs)
+
+
+def long_text(label: Any, *, what: Any, **kwargs: Any) -> TextAreaField:
+    validators = [*kwargs.pop("validators", []), _too_long(what, LONG_ANSWER_LIMIT)]
+    return TextAreaField(label, validators=validators, **kwargs)
+
+
+class DateField(Field):
+    """Three boxes (day, month, year) named <name>-day, <name>-month and <name>-year.
+
+    What was typed is kept as typed, so a mistake never empties the boxes.
+    """
+
+    MESSAGES = {
+        "missing": _l("Enter %(what)s"),
+        "missing_day": _l("%(What)s must include a day"),
+        "missing_month": _l("%(What)s must include a month"),
+        "missing_year": _l("%(What)s must include a year"),
+        "not_real": _l("%(What)s must be a real date"),
+        "year_four_digits": _l("Year must include 4 numbers"),
+    }
+
+    def __init__(self, label: Any = None, validators: Any = None, *, what: Any = "",
+                 what_capital: Any = "", **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.what = what
+        self.what_capital = what_capital
+        self.parts = DateParts("", "", "")
+        self.error_part: str | None = None
+        self.data: date | None = None
+
+    @property
+    def error_anchor(self) -> str:
+        return f"{self.id}-{self.error_part or 'day'}"
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.process_errors = []
+        if formdata is not None:
+            self.parts = DateParts(
+                *(str(formdata.get(f"{self.name}-{p}", ""))[:20].strip()
+                  for p in ("day", "month", "year"))
+            )
+            self.raw_data = [self.parts.day, self.parts.month, self.parts.year]
+        elif isinstance(data, dict):
+            self.parts = DateParts(
+                str(data.get("day", "")), str(data.get("month", "")), str(data.get("year", ""))
+            )
+        elif isinstance(data, date):
+            self.parts = DateParts(str(data.day), str(data.month), str(data.year))
+        try:
+            self.data = parse_date(self.parts)
+        except DateProblem:
+            self.data = None
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            self.data = parse_date(self.parts)
+        except DateProblem as problem:
+            self.error_part = problem.part
+            message = self.MESSAGES[problem.code]
+            raise ValidationError(
+                str(message) % {"what": self.what, "What": self.what_capital}
+            ) from None
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+    def __html__(self) -> Markup:  # pragma: no cover - rendered by our macro instead
+        return Markup("")

@@ -1,0 +1,64 @@
+"""Links sent by email: signed, expiring, single use and bound to one purpose.
+
+The link carries a random 256-bit nonce; the database keeps only its SHA-256 and marks
+it used. Opening a link shows a page whose button POSTs, so a mail scanner that follows
+links never uses one up.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from portal.data.base import utcnow
+from portal.data.drafts import EmailLink, add_email_link, find_email_link
+
+
+class LinkProblem(enum.StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"dsr-link:{purpose}")
+
+
+def _hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def issue(purpose: str, *, draft_id: str, ttl: timedelta) -> str:
+    nonce = secrets.token_urlsafe(32)
+    add_email_link(purpose=purpose, nonce_hash=_hash(nonce), draft_id=draft_id, ttl=ttl)
+    return _serializer(purpose).dumps({"n": nonce})
+
+
+def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProblem:
+    """The link's record if it can still be used, else what is wrong with it."""
+    try:
+        payload = _serializer(purpose).loads(token, max_age=int(ttl.total_seconds()))
+    except SignatureExpired:
+        return LinkProblem.EXPIRED
+    except BadSignature:
+        return LinkProblem.INVALID
+    nonce = payload.get("n") if isinstance(payload, dict) else None
+    if not isinstance(nonce, str):
+        return LinkProblem.INVALID
+    link = find_email_link(_hash(nonce), purpose)
+    if link is None:
+        return LinkProblem.INVALID
+    if link.used_at is not None:
+        return LinkProblem.USED
+    if link.expires_at <= utcnow():
+        return LinkProblem.EXPIRED
+    return link
+
+
+def use(link: EmailLink) -> None:
+    link.used_at = utcnow()

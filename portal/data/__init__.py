@@ -1,0 +1,1 @@
+"""Models and the query functions views call. Views never build queries themselves."""

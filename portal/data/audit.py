@@ -1,0 +1,47 @@
+"""Audit events: append-only (the database refuses UPDATE and DELETE on this table)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, utcnow
+from portal.extensions import db
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_type: Mapped[str] = mapped_column(String(20))  # family, young_person, staff, system
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+def record(
+    *, actor_type: str, action: str, subject_type: str, subject_id: str,
+    actor_id: str | None = None, detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_type=actor_type, actor_id=actor_id, action=action, subject_type=subject_type,
+        subject_id=str(subject_id), detail=detail or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def events_for(subject_type: str, subject_id: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
+            .order_by(AuditEvent.id)
+        )
+    )

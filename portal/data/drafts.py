@@ -1,0 +1,112 @@
+"""Unfinished requests, kept server-side so nothing is lost if a phone dies."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, Timestamped, utcnow
+from portal.extensions import db
+
+
+class Draft(Timestamped, Base):
+    __tablename__ = "request_drafts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # Sent with the final "Send" button: a retried submission finds its request.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EmailLink(Base):
+    """A link sent by email: only a hash of its nonce is kept, and it works once."""
+
+    __tablename__ = "email_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    draft_id: Mapped[str | None] = mapped_column(
+        ForeignKey("request_drafts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+def new_draft(*, locale: str, ttl_days: int) -> Draft:
+    now = utcnow()
+    draft = Draft(
+        id=str(uuid.uuid4()),
+        answers={},
+        locale=locale,
+        idempotency_key=secrets.token_urlsafe(32),
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    )
+    db.session.add(draft)
+    return draft
+
+
+def find_live_draft(draft_id: str | None) -> Draft | None:
+    if not draft_id:
+        return None
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or draft.expires_at <= utcnow():
+        return None
+    return draft
+
+
+def save_answers(draft: Draft, answers: dict[str, Any], *, ttl_days: int) -> None:
+    """Merge a page's answers into the draft and push its expiry back."""
+    merged = dict(draft.answers or {})
+    merged.update(answers)
+    draft.answers = merged
+    now = utcnow()
+    draft.updated_at = now
+    draft.expires_at = now + timedelta(days=ttl_days)
+
+
+def purge_expired_drafts(now: datetime | None = None) -> int:
+    moment = now or utcnow()
+    db.session.execute(delete(EmailLink).where(EmailLink.expires_at <= moment))
+    expired_ids = select(Draft.id).where(Draft.expires_at <= moment)
+    db.session.execute(delete(EmailLink).where(EmailLink.draft_id.in_(expired_ids)))
+    result = db.session.execute(delete(Draft).where(Draft.expires_at <= moment))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_recent_links(draft_id: str, purpose: str, since: datetime) -> int:
+    return len(
+        db.session.scalars(
+            select(EmailLink.id).where(
+                EmailLink.draft_id == draft_id,
+                EmailLink.purpose == purpose,
+                EmailLink.created_at >= since,
+            )
+        ).all()
+    )
+
+
+def add_email_link(*, purpose: str, nonce_hash: str, draft_id: str, ttl: timedelta) -> EmailLink:
+    now = utcnow()
+    link = EmailLink(
+        purpose=purpose, nonce_hash=nonce_hash, draft_id=draft_id, created_at=now,
+        expires_at=now + ttl,
+    )
+    db.session.add(link)
+    return link
+
+
+def find_email_link(nonce_hash: str, purpose: str) -> EmailLink | None:
+    return db.session.scalars(
+        select(EmailLink).where(EmailLink.nonce_hash == nonce_hash, EmailLink.purpose == purpose)
+    ).first()

@@ -1,0 +1,67 @@
+"""Messages waiting to be sent. Written in the same transaction as the change they
+announce, sent later by `flask send-outbox`, so a message is never lost or sent for a
+change that was rolled back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, utcnow
+from portal.extensions import db
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(10))
+    # One message per event: a second attempt to queue the same one is ignored.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    given_up_at: Mapped[datetime | None]
+
+
+def queue_message(
+    *, kind: str, to_address: str, subject: str, body: str, locale: str,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    if dedupe_key and db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ):
+        return None
+    message = OutboxMessage(
+        kind=kind, to_address=to_address, subject=subject, body=body, locale=locale,
+        dedupe_key=dedupe_key, attempts=0,
+    )
+    db.session.add(message)
+    return message
+
+
+def pending_messages(limit: int = 100) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def messages_to(address: str) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == address)
+            .order_by(OutboxMessage.id)
+        )
+    )

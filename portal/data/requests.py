@@ -1,0 +1,82 @@
+"""Submitted requests for a child to be added to the register."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, Timestamped
+from portal.extensions import db
+
+
+class SupportRequest(Timestamped, Base):
+    __tablename__ = "support_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    locale: Mapped[str] = mapped_column(String(10))
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+
+    # Who is asking.
+    requester_role: Mapped[str] = mapped_column(String(24))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_relationship: Mapped[str | None] = mapped_column(String(100))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_method: Mapped[str] = mapped_column(String(12))
+
+    # The child.
+    child_name: Mapped[str] = mapped_column(String(200))
+    child_preferred_name: Mapped[str | None] = mapped_column(String(100))
+    child_date_of_birth: Mapped[date] = mapped_column(Date)
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    postcode: Mapped[str] = mapped_column(String(8))
+    living_situation: Mapped[str] = mapped_column(String(30))
+    education_setting: Mapped[str] = mapped_column(String(200))
+    autism: Mapped[str] = mapped_column(String(20))
+    learning_disability: Mapped[str] = mapped_column(String(20))
+    in_hospital: Mapped[bool] = mapped_column(Boolean)
+    risks: Mapped[list[str]] = mapped_column(default=list)
+    risks_in_own_words: Mapped[str | None] = mapped_column(Text)
+    services: Mapped[list[str]] = mapped_column(default=list)
+    tried: Mapped[str | None] = mapped_column(Text)
+    would_help: Mapped[str | None] = mapped_column(Text)
+    communication_needs: Mapped[str | None] = mapped_column(Text)
+    preferred_language: Mapped[str] = mapped_column(String(60))
+    needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # For staff only, never shown to the family as a decision.
+    suggested_rating: Mapped[str] = mapped_column(String(8), index=True)
+    suggestion_reasons: Mapped[list[str]] = mapped_column(default=list)
+
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {c.key: getattr(self, c.key) for c in self.__table__.columns}
+
+
+def find_request_by_idempotency_key(key: str) -> SupportRequest | None:
+    return db.session.scalars(
+        select(SupportRequest).where(SupportRequest.idempotency_key == key)
+    ).first()
+
+
+def find_request_by_reference(reference: str) -> SupportRequest | None:
+    return db.session.scalars(
+        select(SupportRequest).where(SupportRequest.reference == reference)
+    ).first()
+
+
+def reference_exists(reference: str) -> bool:
+    return (
+        db.session.scalar(
+            select(SupportRequest.id).where(SupportRequest.reference == reference)
+        )
+        is not None
+    )

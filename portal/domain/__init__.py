@@ -1,0 +1,1 @@
+"""Pure rules of the register: no Flask, no database."""

@@ -1,0 +1,68 @@
+"""Plain-language information pages, crisis help and the language choice."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from portal.common.access import public
+from portal.public import bp
+
+# slug -> template under templates/public/content/
+PAGES = {
+    "what-it-is": "what_it_is.html",
+    "who-it-is-for": "who_it_is_for.html",
+    "ratings": "ratings.html",
+    "consent": "consent.html",
+    "what-happens-next": "what_happens_next.html",
+    "adult-register": "adult_register.html",
+    "ehc-needs-assessment": "ehc_needs_assessment.html",
+    "privacy": "privacy.html",
+    "accessibility": "accessibility.html",
+    "cookies": "cookies.html",
+    "contact": "contact.html",
+}
+
+
+@bp.get("/")
+@public
+def home() -> str:
+    return render_template("public/home.html")
+
+
+@bp.get("/help-now")
+@public
+def crisis() -> str:
+    return render_template("public/crisis.html")
+
+
+@bp.get("/about/<slug>")
+@public
+def content(slug: str) -> str:
+    template = PAGES.get(slug)
+    if template is None:
+        abort(404)
+    return render_template(f"public/content/{template}")
+
+
+def safe_next(target: str | None) -> str:
+    """Only ever go back to a page of ours: a path, never another site."""
+    if not target:
+        return url_for("public.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("public.home")
+    if "\\" in target:
+        return url_for("public.home")
+    return target
+
+
+@bp.get("/language/<code>")
+@public
+def set_language(code: str) -> Response:
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    return redirect(safe_next(request.args.get("next")))

@@ -1,0 +1,102 @@
+"""Save and come back later: a single-use link by email to carry on, on any device."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+from wtforms import ValidationError
+from wtforms.validators import InputRequired
+
+from portal.common import links
+from portal.common.access import public
+from portal.common.forms import BaseForm, short_text
+from portal.data import outbox
+from portal.data.base import utcnow
+from portal.data.drafts import count_recent_links, find_live_draft
+from portal.public import bp
+from portal.public.request import steps
+from portal.public.request.forms import normalise_email
+from portal.public.request.views import current_draft
+
+PURPOSE = "save-return"
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=int(current_app.config["RETURN_LINK_TTL_HOURS"]))
+
+
+class SaveForm(BaseForm):
+    email = short_text(_l("Email address"), what=_l("Email address"), limit=254,
+                       validators=[InputRequired(_l("Enter your email address"))])
+
+    def validate_email(self, field: object) -> None:
+        try:
+            self.email.data = normalise_email(self.email.data or "")
+        except ValueError:
+            raise ValidationError(
+                _l("Enter an email address in the correct format, like name@example.com")
+            ) from None
+
+
+@bp.route("/request/save", methods=["GET", "POST"])
+@public
+def request_save() -> Response | str:
+    draft = current_draft()
+    if draft is None:
+        return redirect(url_for("public.request_start"))
+    answers = draft.answers or {}
+    form = SaveForm(data={"email": answers.get("contact_email")})
+    back = url_for("public.request_question", slug=(steps.first_unanswered(answers) or
+                                                     steps.STEPS[-1]).slug)
+    if form.validate_on_submit():
+        recent = count_recent_links(draft.id, PURPOSE, utcnow() - timedelta(hours=1))
+        if recent >= int(current_app.config["RETURN_LINKS_PER_HOUR"]):
+            form.email.errors = [
+                _l("You have asked for a lot of links. Wait an hour, then try again")
+            ]
+        else:
+            token = links.issue(PURPOSE, draft_id=draft.id, ttl=_ttl())
+            address = form.email.data or ""
+            link = current_app.config["BASE_URL"] + url_for("public.request_return", token=token)
+            with force_locale(draft.locale):
+                body = render_template("email/save_return.txt", link=link,
+                                       hours=current_app.config["RETURN_LINK_TTL_HOURS"],
+                                       days=current_app.config["DRAFT_TTL_DAYS"])
+                subject = gettext("Your link to carry on with your request")
+            outbox.queue_message(kind="save_return", to_address=address, subject=subject,
+                                 body=body, locale=draft.locale)
+            session["save_sent_to"] = address
+            return redirect(url_for("public.request_save_sent"))
+    return render_template("public/request/save.html", form=form, back_url=back)
+
+
+@bp.get("/request/save/sent")
+@public
+def request_save_sent() -> str:
+    return render_template("public/request/save_sent.html", address=session.get("save_sent_to"),
+                           hours=current_app.config["RETURN_LINK_TTL_HOURS"])
+
+
+@bp.route("/request/return/<token>", methods=["GET", "POST"])
+@public
+def request_return(token: str) -> Response | str | tuple[str, int]:
+    result = links.check(token, PURPOSE, ttl=_ttl())
+    if isinstance(result, links.LinkProblem):
+        status = 404 if result is links.LinkProblem.INVALID else 410
+        return render_template("public/request/link_problem.html", problem=result.value), status
+    draft = find_live_draft(result.draft_id)
+    if draft is None:
+        return render_template("public/request/link_problem.html", problem="expired"), 410
+    if request.method == "POST":
+        links.use(result)
+        session["draft_id"] = draft.id
+        session.permanent = True
+        nxt = steps.first_unanswered(draft.answers or {})
+        if nxt is None:
+            return redirect(url_for("public.request_check"))
+        return redirect(url_for("public.request_question", slug=nxt.slug))
+    return render_template("public/request/return.html")

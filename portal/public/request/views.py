@@ -1,0 +1,193 @@
+"""The request journey: one question a page, answers kept in a server-side draft."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from portal.common.access import public
+from portal.common.forms import BaseForm
+from portal.data.drafts import Draft, find_live_draft, new_draft, save_answers
+from portal.data.requests import find_request_by_idempotency_key, find_request_by_reference
+from portal.domain.dates import ADULT_AGE, age_on
+from portal.public import bp
+from portal.public.request import steps
+from portal.public.request.submission import NotReady, submit
+
+SUBMITTED_KEY = "submitted_references"
+
+
+def current_draft() -> Draft | None:
+    return find_live_draft(session.get("draft_id"))
+
+
+def _ttl() -> int:
+    return int(current_app.config["DRAFT_TTL_DAYS"])
+
+
+def _step_url(step: steps.Step | None, **params: Any) -> str:
+    if step is None:
+        return url_for("public.request_check")
+    return url_for("public.request_question", slug=step.slug, **params)
+
+
+def _remember_submitted(reference: str) -> None:
+    seen = list(session.get(SUBMITTED_KEY, []))
+    if reference not in seen:
+        seen = (seen + [reference])[-10:]
+    session[SUBMITTED_KEY] = seen
+
+
+@bp.get("/request")
+@public
+def request_start() -> str:
+    draft = current_draft()
+    resume = steps.first_unanswered(draft.answers) if draft else None
+    return render_template("public/request/start.html", draft=draft, resume=resume)
+
+
+@bp.post("/request/start")
+@public
+def request_begin() -> Response:
+    draft = current_draft()
+    if draft is None:
+        draft = new_draft(locale=_locale(), ttl_days=_ttl())
+        session["draft_id"] = draft.id
+        session.permanent = True
+    return redirect(_step_url(steps.first_unanswered(draft.answers)))
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
+def _over_18(answers: dict[str, Any]) -> bool:
+    born = steps.date_of_birth(answers)
+    return born is not None and age_on(born, date.today()) >= ADULT_AGE
+
+
+@bp.route("/request/<slug>", methods=["GET", "POST"])
+@public
+def request_question(slug: str) -> Response | str:
+    step = steps.STEP_BY_SLUG.get(slug)
+    if step is None:
+        abort(404)
+    draft = current_draft()
+    if draft is None:
+        return redirect(url_for("public.request_start"))
+    answers = dict(draft.answers or {})
+    if not step.applies(answers):
+        return redirect(_step_url(steps.step_after(slug, answers)))
+    changing = request.args.get("change") == "1"
+    pending = (answers.get("_pending") or {}).get(slug)
+
+    form: BaseForm
+    if request.method == "GET" and pending:
+        form = step.form(formdata=MultiDict(pending))
+    else:
+        form = step.form(data=steps.form_data(step, answers))
+
+    if request.method == "POST":
+        saving = request.form.get("action") == "save"
+        if form.validate():
+            update = steps.answers_from_form(step, form)
+            done = [s for s in answers.get("_done", []) if s != slug] + [slug]
+            update["_done"] = done
+            update["_pending"] = {k: v for k, v in (answers.get("_pending") or {}).items()
+                                  if k != slug}
+            save_answers(draft, update, ttl_days=_ttl())
+            answers.update(update)
+            if saving:
+                return redirect(url_for("public.request_save"))
+            if slug == "date-of-birth" and _over_18(answers):
+                return redirect(url_for("public.request_over_18"))
+            if changing:
+                return redirect(_step_url(steps.first_unanswered(answers)))
+            return redirect(_step_url(steps.step_after(slug, answers)))
+        if saving:
+            # Keep exactly what was typed, even if it is not finished yet.
+            typed = {k: v for k, v in request.form.to_dict(flat=False).items()
+                     if k not in {"csrf_token", "action"}}
+            keep = dict(answers.get("_pending") or {})
+            keep[slug] = typed
+            save_answers(draft, {"_pending": keep}, ttl_days=_ttl())
+            return redirect(url_for("public.request_save"))
+
+    previous = steps.step_before(slug, answers)
+    if changing:
+        back = url_for("public.request_check")
+    elif previous is not None:
+        back = _step_url(previous)
+    else:
+        back = url_for("public.request_start")
+    return render_template(
+        f"public/request/{step.template}.html",
+        form=form, step=step, question=step.question(answers),
+        hint=step.hint(answers) if step.hint else None,
+        own=steps.is_self(answers), back_url=back, changing=changing,
+    )
+
+
+@bp.get("/request/over-18")
+@public
+def request_over_18() -> str:
+    return render_template("public/request/over_18.html",
+                           back_url=url_for("public.request_question", slug="date-of-birth"))
+
+
+@bp.route("/request/check-answers", methods=["GET", "POST"])
+@public
+def request_check() -> Response | str:
+    if request.method == "POST":
+        key = request.form.get("submission_key", "")
+        existing = find_request_by_idempotency_key(key) if key else None
+        if existing is not None:
+            _remember_submitted(existing.reference)
+            return redirect(url_for("public.request_sent", reference=existing.reference))
+    draft = current_draft()
+    if draft is None:
+        return redirect(url_for("public.request_start"))
+    answers = draft.answers or {}
+    missing = steps.first_unanswered(answers)
+    if missing is not None:
+        return redirect(_step_url(missing))
+    if _over_18(answers):
+        return redirect(url_for("public.request_over_18"))
+    if request.method == "POST":
+        if request.form.get("submission_key") != draft.idempotency_key:
+            return redirect(url_for("public.request_check"))
+        try:
+            stored, _created = submit(draft, draft.idempotency_key)
+        except NotReady as not_ready:
+            if not_ready.over_18:
+                return redirect(url_for("public.request_over_18"))
+            return redirect(_step_url(not_ready.step))
+        session.pop("draft_id", None)
+        _remember_submitted(stored.reference)
+        return redirect(url_for("public.request_sent", reference=stored.reference))
+    rows = [
+        (step, step.short(answers) if step.short else step.question(answers),
+         steps.summary_values(step, answers))
+        for step in steps.applicable(answers)
+    ]
+    return render_template("public/request/check_answers.html", rows=rows, draft=draft,
+                           own=steps.is_self(answers),
+                           back_url=_step_url(steps.applicable(answers)[-1]))
+
+
+@bp.get("/request/sent/<reference>")
+@public
+def request_sent(reference: str) -> str:
+    if reference not in session.get(SUBMITTED_KEY, []):
+        abort(404)
+    stored = find_request_by_reference(reference)
+    if stored is None:
+        abort(404)
+    return render_template("public/request/sent.html", stored=stored,
+                           weeks=current_app.config["DECISION_TARGET_WEEKS"])
