@@ -138,7 +138,10 @@ class CheckingClient(FlaskClient):
         return self.post(url, data=_multidict(pairs), **kwargs)
 
     def start_request(self) -> None:
-        response = self.submit("/request")
+        page = self.get("/request")
+        assert page.status_code == 200
+        response = self.post("/request/start",
+                             data={"csrf_token": csrf_token(page.get_data(as_text=True))})
         assert response.status_code == 302
 
     def answer_all(self, **overrides: Any) -> Any:

@@ -50,7 +50,10 @@ def parent_answers(**overrides: Any) -> list[tuple[str, dict[str, Any]]]:
         "contact-method": {"contact_method": "email"},
     }
     for slug, data in overrides.items():
-        answers[slug.replace("_", "-")] = data
+        if data is None:  # a question this person is not asked
+            answers.pop(slug.replace("_", "-"))
+        else:
+            answers[slug.replace("_", "-")] = data
     return list(answers.items())
 
 

@@ -104,7 +104,7 @@ def test_confirmation_page_is_only_for_the_person_who_sent_it(app, client):
 
 
 def test_the_young_person_can_ask_for_themselves(app, client):
-    client.answer_all(who={"who": "young_person"}, **{"your-name": {}})
+    client.answer_all(who={"who": "young_person"}, **{"your-name": None})
     page = client.get("/request/child-name").get_data(as_text=True)
     assert "What is your name?" in page
     check = client.get("/request/check-answers").get_data(as_text=True)

@@ -108,8 +108,10 @@ class PostcodeForm(BaseForm):
                           validators=[_required(_l("Enter a postcode"))])
 
     def validate_postcode(self, field: Any) -> None:
-        if field.data and postcodes.normalise(field.data) is None:
+        tidy = postcodes.normalise(field.data) if field.data else None
+        if field.data and tidy is None:
             raise ValidationError(_l("Enter a real postcode, like AA1 1AA"))
+        field.data = tidy or field.data
 
 
 LIVING_CHOICES = [
