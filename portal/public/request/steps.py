@@ -161,6 +161,14 @@ def first_unanswered(answers: Answers) -> Step | None:
     return None
 
 
+_ORDER = {step.slug: index for index, step in enumerate(STEPS)}
+
+
+def comes_after(slug: str, other: str) -> bool:
+    """True when question `slug` is asked later in the journey than `other`."""
+    return _ORDER[slug] > _ORDER[other]
+
+
 def step_after(slug: str, answers: Answers) -> Step | None:
     steps = applicable(answers)
     slugs = [s.slug for s in steps]

@@ -84,6 +84,8 @@ def request_question(slug: str) -> Response | str:
     answers = dict(draft.answers or {})
     if not step.applies(answers):
         return redirect(_step_url(steps.step_after(slug, answers)))
+    if _over_18(answers) and steps.comes_after(slug, "date-of-birth"):
+        return redirect(url_for("public.request_over_18"))
     changing = request.args.get("change") == "1"
     pending = (answers.get("_pending") or {}).get(slug)
 
@@ -154,11 +156,11 @@ def request_check() -> Response | str:
     if draft is None:
         return redirect(url_for("public.request_start"))
     answers = draft.answers or {}
+    if _over_18(answers):
+        return redirect(url_for("public.request_over_18"))
     missing = steps.first_unanswered(answers)
     if missing is not None:
         return redirect(_step_url(missing))
-    if _over_18(answers):
-        return redirect(url_for("public.request_over_18"))
     if request.method == "POST":
         if request.form.get("submission_key") != draft.idempotency_key:
             return redirect(url_for("public.request_check"))
