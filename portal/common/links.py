@@ -16,7 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.data.base import utcnow
-from portal.data.drafts import EmailLink, add_email_link, find_email_link
+from portal.data.drafts import EmailLink, add_email_link, find_email_link, mark_link_used
 
 
 class LinkProblem(enum.StrEnum):
@@ -60,5 +60,6 @@ def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProble
     return link
 
 
-def use(link: EmailLink) -> None:
-    link.used_at = utcnow()
+def use(link: EmailLink) -> bool:
+    """Use the link up. False if it was used a moment ago by another request."""
+    return mark_link_used(link)

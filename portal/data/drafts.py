@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, String, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -82,6 +82,19 @@ def purge_expired_drafts(now: datetime | None = None) -> int:
     db.session.execute(delete(EmailLink).where(EmailLink.draft_id.in_(expired_ids)))
     result = db.session.execute(delete(Draft).where(Draft.expires_at <= moment))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_link_used(link: EmailLink) -> bool:
+    """Use a link up; False when another request used it first (two taps at once)."""
+    moment = utcnow()
+    result = db.session.execute(
+        update(EmailLink).where(EmailLink.id == link.id, EmailLink.used_at.is_(None))
+        .values(used_at=moment).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    link.used_at = moment
+    return True
 
 
 def count_recent_links(draft_id: str, purpose: str, since: datetime) -> int:

@@ -92,7 +92,8 @@ def request_return(token: str) -> Response | str | tuple[str, int]:
     if draft is None:
         return render_template("public/request/link_problem.html", problem="expired"), 410
     if request.method == "POST":
-        links.use(result)
+        if not links.use(result):
+            return render_template("public/request/link_problem.html", problem="used"), 410
         session["draft_id"] = draft.id
         session.permanent = True
         nxt = steps.first_unanswered(draft.answers or {})
