@@ -186,11 +186,16 @@ def smtp_server() -> Iterator[Any]:
         def handle_message(self, message: Any) -> None:
             self.messages.append(message)
 
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd cannot listen on port 0: find a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield handler, controller.port
+        yield handler, port
     finally:
         controller.stop()
 
