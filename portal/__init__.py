@@ -38,6 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db_engine.configure_engine(db.engine)
 
     security.init_app(app)
+    from portal.common.render_cache import fragment
+
+    app.jinja_env.globals["fragment"] = fragment
     errors.init_app(app)
     public(app.view_functions["static"])
 

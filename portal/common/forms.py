@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length
 
+from portal.common.i18n import lazy_gettext as _l
 from portal.domain.dates import DateParts, DateProblem, parse_date
 
 LONG_ANSWER_LIMIT = 5000
@@ -28,9 +28,10 @@ def _strip(value: Any) -> Any:
 class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-            filters = unbound_field.kwargs.get("filters", [])
+            # Never change the class-level field: pass the extra filter to this form only.
             if unbound_field.field_class is not DateField:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
+                filters = [_strip, *unbound_field.kwargs.get("filters", ())]
+                return unbound_field.bind(form=form, filters=filters, **options)
             return unbound_field.bind(form=form, **options)
 
     def error_items(self) -> list[tuple[str, str]]:

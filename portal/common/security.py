@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, Response, g, request
 
@@ -12,6 +14,20 @@ def csp_nonce() -> str:
     if nonce is None:
         nonce = g.csp_nonce = secrets.token_urlsafe(16)
     return nonce
+
+
+@contextmanager
+def nonce_placeholder(placeholder: str) -> Iterator[None]:
+    """Render with a placeholder nonce (for a cached page), then restore the real one."""
+    real = getattr(g, "csp_nonce", None)
+    g.csp_nonce = placeholder
+    try:
+        yield
+    finally:
+        if real is None:
+            g.pop("csp_nonce", None)
+        else:
+            g.csp_nonce = real
 
 
 def init_app(app: Flask) -> None:

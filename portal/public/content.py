@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from portal.common.access import public
+from portal.common.render_cache import static_page
 from portal.public import bp
 
 # slug -> template under templates/public/content/
@@ -29,13 +30,13 @@ PAGES = {
 @bp.get("/")
 @public
 def home() -> str:
-    return render_template("public/home.html")
+    return static_page("public/home.html")
 
 
 @bp.get("/help-now")
 @public
 def crisis() -> str:
-    return render_template("public/crisis.html")
+    return static_page("public/crisis.html")
 
 
 @bp.get("/about/<slug>")
@@ -44,7 +45,7 @@ def content(slug: str) -> str:
     template = PAGES.get(slug)
     if template is None:
         abort(404)
-    return render_template(f"public/content/{template}")
+    return static_page(f"public/content/{template}")
 
 
 def safe_next(target: str | None) -> str:

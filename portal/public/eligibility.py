@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import redirect, render_template, session, url_for
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from wtforms.validators import InputRequired
 
 from portal.common.access import public
 from portal.common.forms import BaseForm
+from portal.common.i18n import lazy_gettext as _l
 from portal.public import bp
 
 

@@ -177,3 +177,24 @@ def test_the_app_starts_in_development_without_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.sqlite3'}")
     app = create_app()
     assert app.config["MAIL_BACKEND"] == "console"
+
+
+def test_cached_pages_still_get_a_fresh_nonce_each_time(sqlite_client):
+    nonces = set()
+    for _ in range(3):
+        response = sqlite_client.get("/about/ratings")
+        nonce = re.search(r"'nonce-([^']+)'",
+                          response.headers["Content-Security-Policy"]).group(1)
+        html = response.get_data(as_text=True)
+        assert f'nonce="{nonce}"' in html and "placeholder" not in html
+        nonces.add(nonce)
+    assert len(nonces) == 3
+
+
+def test_forms_do_not_grow_with_each_request(sqlite_app):
+    """Each form gets its whitespace filter once, however many times it is built."""
+    from portal.public.request.forms import ChildNameForm
+
+    with sqlite_app.test_request_context():
+        sizes = {len(ChildNameForm(meta={"csrf": False}).child_name.filters) for _ in range(5)}
+    assert sizes == {1}

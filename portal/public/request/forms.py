@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectMultipleField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from portal.common.forms import BaseForm, DateField, long_text, short_text
+from portal.common.i18n import lazy_gettext as _l
 from portal.domain import nhs_number, postcodes
 from portal.domain.ratings import Risk
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
@@ -14,6 +13,8 @@ from wtforms.validators import InputRequired
 from portal.common import links
 from portal.common.access import public
 from portal.common.forms import BaseForm, short_text
+from portal.common.i18n import gettext
+from portal.common.i18n import lazy_gettext as _l
 from portal.data import outbox
 from portal.data.base import utcnow
 from portal.data.drafts import count_recent_links, find_live_draft

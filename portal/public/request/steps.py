@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.common.forms import BaseForm
+from portal.common.i18n import lazy_gettext as _l
 from portal.public.request import forms as f
 
 Answers = dict[str, Any]

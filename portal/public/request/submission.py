@@ -10,9 +10,9 @@ from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
 from portal.data import audit, outbox
+from portal.data.base import utcnow
 from portal.data.drafts import Draft
 from portal.data.requests import SupportRequest, find_request_by_idempotency_key, reference_exists
-from portal.data.base import utcnow
 from portal.domain import nhs_number, postcodes, references
 from portal.domain.dates import ADULT_AGE, age_on
 from portal.domain.ratings import suggest_rating
