@@ -201,3 +201,18 @@ def test_contact_needs_an_email_or_a_phone(client):
     html = bad.get_data(as_text=True)
     assert _value(html, "contact_email") == "alex@"
     assert {a for a, _ in error_summary(html)} >= {"#contact_email"}
+
+
+def test_the_contact_method_must_match_the_details_given(client):
+    client.answer_all(**{"contact-details": {"contact_email": "", "contact_phone":
+                                             "07700 900982"},
+                         "contact-method": {"contact_method": "text"}})
+    html = client.submit("/request/contact-method",
+                         {"contact_method": "email"}).get_data(as_text=True)
+    (anchor, message), = error_summary(html)
+    assert anchor == "#contact_method" and "did not give an email address" in message
+    # Taking the phone number away later means the way to contact them is asked again.
+    client.submit("/request/contact-details?change=1",
+                  {"contact_email": "alex@example.com", "contact_phone": ""})
+    moved = client.get("/request/check-answers")
+    assert moved.headers["Location"].endswith("/request/contact-method")

@@ -321,3 +321,21 @@ class ContactMethodForm(BaseForm):
     contact_method = RadioField(_l("How to contact you"), choices=CONTACT_METHOD_CHOICES,
                                 validators=[_required(_l("Select how you would like us to "
                                                          "contact you"))])
+
+    def validate_with_answers(self, answers: dict[str, Any]) -> bool:
+        """Email needs an email address; a call or a text needs a phone number."""
+        problem = contact_method_problem(self.contact_method.data, answers)
+        if problem is not None:
+            self.contact_method.errors = [problem]
+            return False
+        return True
+
+
+def contact_method_problem(method: str | None, answers: dict[str, Any]) -> Any:
+    if method == "email" and not answers.get("contact_email"):
+        return _l("You did not give an email address. Choose another way, or go back "
+                  "and add an email address")
+    if method in {"phone", "text"} and not answers.get("contact_phone"):
+        return _l("You did not give a phone number. Choose another way, or go back "
+                  "and add a phone number")
+    return None

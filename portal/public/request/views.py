@@ -16,6 +16,7 @@ from portal.data.requests import find_request_by_idempotency_key, find_request_b
 from portal.domain.dates import ADULT_AGE, age_on
 from portal.public import bp
 from portal.public.request import steps
+from portal.public.request.forms import contact_method_problem
 from portal.public.request.submission import NotReady, submit
 
 SUBMITTED_KEY = "submitted_references"
@@ -67,6 +68,11 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
+def _fits_other_answers(form: BaseForm, answers: dict[str, Any]) -> bool:
+    check = getattr(form, "validate_with_answers", None)
+    return check is None or bool(check(answers))
+
+
 def _over_18(answers: dict[str, Any]) -> bool:
     born = steps.date_of_birth(answers)
     return born is not None and age_on(born, date.today()) >= ADULT_AGE
@@ -97,9 +103,12 @@ def request_question(slug: str) -> Response | str:
 
     if request.method == "POST":
         saving = request.form.get("action") == "save"
-        if form.validate():
+        if form.validate() and _fits_other_answers(form, answers):
             update = steps.answers_from_form(step, form)
             done = [s for s in answers.get("_done", []) if s != slug] + [slug]
+            if slug == "contact-details" and contact_method_problem(
+                    answers.get("contact_method"), {**answers, **update}):
+                done = [s for s in done if s != "contact-method"]  # ask again
             update["_done"] = done
             update["_pending"] = {k: v for k, v in (answers.get("_pending") or {}).items()
                                   if k != slug}
