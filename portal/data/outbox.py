@@ -52,7 +52,7 @@ def pending_messages(limit: int = 100) -> list[OutboxMessage]:
         db.session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.given_up_at.is_(None))
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.attempts, OutboxMessage.id)  # new mail before retries
             .limit(limit)
         )
     )

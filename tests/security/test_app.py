@@ -147,8 +147,8 @@ def test_the_outbox_is_sent_over_real_smtp_once(app, app_context, smtp_server):
                       body="Reference DSR-ACDE-FGHJ", locale="en", dedupe_key="smtp-test-1")
         db.session.commit()
         runner = app.test_cli_runner()
-        first = runner.invoke(args=["send-outbox"])
-        second = runner.invoke(args=["send-outbox"])
+        first = runner.invoke(args=["send-outbox", "--limit", "100000"])
+        second = runner.invoke(args=["send-outbox", "--limit", "100000"])
     finally:
         app.config.update(MAIL_PORT=1)
     assert first.exit_code == 0 and second.exit_code == 0
@@ -165,7 +165,7 @@ def test_a_mail_server_that_is_down_is_retried_later(app, app_context):
     queue_message(kind="test", to_address="retry@example.com", subject="Retry",
                   body="Later", locale="en", dedupe_key="smtp-retry-1")
     db.session.commit()
-    result = app.test_cli_runner().invoke(args=["send-outbox"])
+    result = app.test_cli_runner().invoke(args=["send-outbox", "--limit", "100000"])
     assert result.exit_code == 0 and "failed" in result.output
     message = db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.dedupe_key == "smtp-retry-1")).one()
