@@ -63,7 +63,9 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "PORTAL_ENV": portal_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server can drop idle connections; a SQLite file cannot, so no ping there
+        # (it cost a query on every request).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SERVICE_NAME": env.get("SERVICE_NAME", "Dynamic Support Register"),
         "ORGANISATION_NAME": env.get("ORGANISATION_NAME", "Example Integrated Care Board"),
@@ -105,6 +107,9 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", not development),
         "PERMANENT_SESSION_LIFETIME": _int(env, "DRAFT_TTL_DAYS", 30) * 24 * 3600,
+        # The cookie is renewed when answers are saved (as the draft is), not on every
+        # page view: re-signing it on each GET was a third of a question page's time.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the session cookie's own lifetime bounds it
         "WTF_CSRF_SSL_STRICT": not development,
         "TEMPLATES_AUTO_RELOAD": _bool(env, "TEMPLATES_AUTO_RELOAD", False),

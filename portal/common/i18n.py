@@ -32,13 +32,15 @@ def current_translations() -> Any:
     """
     if not has_app_context():
         return get_translations()
-    state = g.get("_flask_babel")  # where Flask-Babel keeps this request's locale
-    locale = getattr(state, "babel_locale", None)
-    cached = g.get("_dsr_translations")
+    # One look through the context proxy, then plain attribute reads.
+    here = g._get_current_object().__dict__  # type: ignore[attr-defined]
+    locale = getattr(here.get("_flask_babel"), "babel_locale", None)
+    cached = here.get("_dsr_translations")
     if cached is not None and locale is not None and cached[0] is locale:
         return cached[1]
     translations = get_translations()
-    g._dsr_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+    here["_dsr_translations"] = (getattr(here.get("_flask_babel"), "babel_locale", None),
+                                 translations)
     return translations
 
 

@@ -113,6 +113,7 @@ def request_question(slug: str) -> Response | str:
             update["_pending"] = {k: v for k, v in (answers.get("_pending") or {}).items()
                                   if k != slug}
             save_answers(draft, update, ttl_days=_ttl())
+            session.modified = True  # the cookie lives as long as the draft it points to
             answers.update(update)
             if saving:
                 return redirect(url_for("public.request_save"))
@@ -128,6 +129,7 @@ def request_question(slug: str) -> Response | str:
             keep = dict(answers.get("_pending") or {})
             keep[slug] = typed
             save_answers(draft, {"_pending": keep}, ttl_days=_ttl())
+            session.modified = True
             return redirect(url_for("public.request_save"))
 
     previous = steps.step_before(slug, answers)
