@@ -198,3 +198,12 @@ def test_forms_do_not_grow_with_each_request(sqlite_app):
     with sqlite_app.test_request_context():
         sizes = {len(ChildNameForm(meta={"csrf": False}).child_name.filters) for _ in range(5)}
     assert sizes == {1}
+
+
+def test_the_session_cookie_is_renewed_when_answers_are_saved(sqlite_client):
+    sqlite_client.start_request()
+    viewed = sqlite_client.get("/request/who")
+    assert "Set-Cookie" not in viewed.headers  # just looking changes nothing
+    saved = sqlite_client.submit("/request/who", {"who": "parent"})
+    cookie = saved.headers["Set-Cookie"]
+    assert "Expires=" in cookie  # kept for as long as the draft is
