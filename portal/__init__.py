@@ -34,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
+    app.jinja_env.filters["format_datetime_utc"] = i18n.format_datetime_utc
+    app.jinja_env.filters["format_day"] = i18n.format_day
     with app.app_context():
         db_engine.configure_engine(db.engine)
 

@@ -15,7 +15,14 @@ def init_app(app: Flask) -> None:
         from portal.data.migrate import upgrade
 
         upgrade()
+        from portal.public.consent.records import publish_bundled_texts
+
+        published = publish_bundled_texts()
+        db.session.commit()
         click.echo("Database is up to date.")
+        for text in published:
+            click.echo(f"Published consent text {text.audience}/{text.locale} "
+                       f"version {text.version} ({text.sha256[:12]}).")
 
     @app.cli.command("send-outbox")
     @click.option("--limit", default=100, show_default=True)

@@ -85,6 +85,10 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "DRAFT_TTL_DAYS": _int(env, "DRAFT_TTL_DAYS", 30),
         "RETURN_LINK_TTL_HOURS": _int(env, "RETURN_LINK_TTL_HOURS", 72),
         "RETURN_LINKS_PER_HOUR": _int(env, "RETURN_LINKS_PER_HOUR", 5),
+        # Consent: links to give it (parent, young person) and to withdraw it.
+        "CONSENT_LINK_TTL_DAYS": _int(env, "CONSENT_LINK_TTL_DAYS", 14),
+        "WITHDRAW_LINK_TTL_DAYS": _int(env, "WITHDRAW_LINK_TTL_DAYS", 400),
+        "YOUNG_PERSON_LINKS_PER_HOUR": _int(env, "YOUNG_PERSON_LINKS_PER_HOUR", 5),
         # Records: kept this long after support ends, then archived, then removed.
         "RETENTION_ACTIVE_MONTHS": _int(env, "RETENTION_ACTIVE_MONTHS", 6),
         "RETENTION_ARCHIVE_YEARS": _int(env, "RETENTION_ARCHIVE_YEARS", 6),

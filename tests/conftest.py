@@ -83,6 +83,11 @@ def make_app(database_url: str, **extra: Any) -> Flask:
     app.test_client_class = CheckingClient
     with app.app_context():
         upgrade()
+        from portal.extensions import db
+        from portal.public.consent.records import publish_bundled_texts
+
+        publish_bundled_texts()
+        db.session.commit()
     return app
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
+from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
@@ -67,3 +69,17 @@ def install_template_gettext(app: Flask) -> None:
     _("…", name=value) is plain text, escaped as a whole.
     """
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+
+
+def format_datetime_utc(value: datetime) -> str:
+    """'23 November 2026, 14:05' in UTC, as records are kept (the text says "UTC")."""
+    from flask_babel import get_locale
+
+    return format_datetime(value.astimezone(UTC), "d MMMM yyyy, HH:mm", tzinfo=UTC,
+                           locale=str(get_locale() or "en"))
+
+
+def format_day(value: date) -> str:
+    from flask_babel import get_locale
+
+    return format_date(value, "d MMMM yyyy", locale=str(get_locale() or "en"))

@@ -33,9 +33,11 @@ def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def issue(purpose: str, *, draft_id: str, ttl: timedelta) -> str:
+def issue(purpose: str, *, ttl: timedelta, draft_id: str | None = None,
+          request_id: int | None = None, subject: str | None = None) -> str:
     nonce = secrets.token_urlsafe(32)
-    add_email_link(purpose=purpose, nonce_hash=_hash(nonce), draft_id=draft_id, ttl=ttl)
+    add_email_link(purpose=purpose, nonce_hash=_hash(nonce), ttl=ttl, draft_id=draft_id,
+                   request_id=request_id, subject=subject)
     return _serializer(purpose).dumps({"n": nonce})
 
 

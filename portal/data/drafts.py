@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy import ForeignKey, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -36,6 +36,11 @@ class EmailLink(Base):
     draft_id: Mapped[str | None] = mapped_column(
         ForeignKey("request_drafts.id", ondelete="CASCADE"), index=True
     )
+    # Links about a sent request (consent, withdrawal): the request, and what in it.
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_requests.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -97,23 +102,23 @@ def mark_link_used(link: EmailLink) -> bool:
     return True
 
 
-def count_recent_links(draft_id: str, purpose: str, since: datetime) -> int:
-    return len(
-        db.session.scalars(
-            select(EmailLink.id).where(
-                EmailLink.draft_id == draft_id,
-                EmailLink.purpose == purpose,
-                EmailLink.created_at >= since,
-            )
-        ).all()
-    )
+def count_recent_links(draft_id: str | None, purpose: str, since: datetime,
+                       request_id: int | None = None) -> int:
+    owner = (EmailLink.draft_id == draft_id) if draft_id else (
+        EmailLink.request_id == request_id)
+    return int(db.session.scalar(
+        select(func.count()).select_from(EmailLink).where(
+            owner, EmailLink.purpose == purpose, EmailLink.created_at >= since)
+    ) or 0)
 
 
-def add_email_link(*, purpose: str, nonce_hash: str, draft_id: str, ttl: timedelta) -> EmailLink:
+def add_email_link(*, purpose: str, nonce_hash: str, ttl: timedelta,
+                   draft_id: str | None = None, request_id: int | None = None,
+                   subject: str | None = None) -> EmailLink:
     now = utcnow()
     link = EmailLink(
-        purpose=purpose, nonce_hash=nonce_hash, draft_id=draft_id, created_at=now,
-        expires_at=now + ttl,
+        purpose=purpose, nonce_hash=nonce_hash, draft_id=draft_id, request_id=request_id,
+        subject=subject, created_at=now, expires_at=now + ttl,
     )
     db.session.add(link)
     return link

@@ -1,8 +1,10 @@
 """Import every model so the metadata (and Alembic) knows all tables."""
 
 from portal.data.audit import AuditEvent
+from portal.data.consent import Consent, ConsentText, ConsentWithdrawal, StaffFindingRecord
 from portal.data.drafts import Draft, EmailLink
 from portal.data.outbox import OutboxMessage
 from portal.data.requests import SupportRequest
 
-__all__ = ["AuditEvent", "Draft", "EmailLink", "OutboxMessage", "SupportRequest"]
+__all__ = ["AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
+           "OutboxMessage", "StaffFindingRecord", "SupportRequest"]

@@ -80,3 +80,20 @@ def reference_exists(reference: str) -> bool:
         )
         is not None
     )
+
+
+def move_request(request: SupportRequest, target: str, *, actor_type: str,
+                 actor_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """The only way a request changes state: checked against the allowed moves, audited."""
+    from portal.data import audit
+    from portal.domain.request_states import check_transition
+
+    before = request.state
+    request.state = check_transition(before, target).value
+    audit.record(actor_type=actor_type, actor_id=actor_id, action="request.state",
+                 subject_type="request", subject_id=str(request.id),
+                 detail={"from": before, "to": request.state, **(detail or {})})
+
+
+def find_request(request_id: int) -> SupportRequest | None:
+    return db.session.get(SupportRequest, request_id)

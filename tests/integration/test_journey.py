@@ -42,7 +42,7 @@ def test_parent_completes_the_journey_and_gets_a_reference(app, client):
         assert stored.child_name == "Sam Example"
         assert stored.nhs_number == "9434765919"
         assert stored.postcode == "LS1 4AP"
-        assert stored.state == "submitted"
+        assert stored.state == "awaiting_consent"  # nobody is added without consent
         assert stored.suggested_rating == "amber"
         assert set(stored.suggestion_reasons) == {"placement_unstable", "family_strain"}
         assert stored.requester_name == "Alex Example"

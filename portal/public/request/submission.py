@@ -12,12 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from portal.data import audit, outbox
 from portal.data.base import utcnow
 from portal.data.drafts import Draft
-from portal.data.requests import SupportRequest, find_request_by_idempotency_key, reference_exists
+from portal.data.requests import (
+    SupportRequest,
+    find_request_by_idempotency_key,
+    move_request,
+    reference_exists,
+)
 from portal.domain import nhs_number, postcodes, references
 from portal.domain.dates import ADULT_AGE, age_on
 from portal.domain.ratings import suggest_rating
 from portal.domain.request_states import State
 from portal.extensions import db
+from portal.public.consent import records
 from portal.public.request import steps
 
 
@@ -102,6 +108,9 @@ def _queue_confirmation(request: SupportRequest) -> None:
             "email/request_received.txt",
             reference=request.reference,
             weeks=current_app.config["DECISION_TARGET_WEEKS"],
+            consent_url=(None if request.requester_role == "young_person"
+                         else records.parent_consent_link(request)),
+            days=current_app.config["CONSENT_LINK_TTL_DAYS"],
         )
     outbox.queue_message(
         kind="request_received", to_address=request.contact_email, subject=subject, body=body,
@@ -127,6 +136,8 @@ def submit(draft: Draft, idempotency_key: str) -> tuple[SupportRequest, bool]:
         subject_id=str(request.id),
         detail={"reference": request.reference, "suggested_rating": request.suggested_rating},
     )
+    # Nobody is on the register without consent: the request waits for it.
+    move_request(request, State.AWAITING_CONSENT, actor_type="system")
     _queue_confirmation(request)
     db.session.delete(draft)
     try:

@@ -14,12 +14,10 @@ from portal.common.forms import BaseForm
 from portal.data.drafts import Draft, find_live_draft, new_draft, save_answers
 from portal.data.requests import find_request_by_idempotency_key, find_request_by_reference
 from portal.domain.dates import ADULT_AGE, age_on
-from portal.public import bp
+from portal.public import bp, grants
 from portal.public.request import steps
 from portal.public.request.forms import contact_method_problem
 from portal.public.request.submission import NotReady, submit
-
-SUBMITTED_KEY = "submitted_references"
 
 
 def current_draft() -> Draft | None:
@@ -37,10 +35,7 @@ def _step_url(step: steps.Step | None, **params: Any) -> str:
 
 
 def _remember_submitted(reference: str) -> None:
-    seen = list(session.get(SUBMITTED_KEY, []))
-    if reference not in seen:
-        seen = (seen + [reference])[-10:]
-    session[SUBMITTED_KEY] = seen
+    grants.sent_request(reference)
 
 
 @bp.get("/request")
@@ -197,7 +192,7 @@ def request_check() -> Response | str:
 @bp.get("/request/sent/<reference>")
 @public
 def request_sent(reference: str) -> str:
-    if reference not in session.get(SUBMITTED_KEY, []):
+    if not grants.may_see_confirmation(reference):
         abort(404)
     stored = find_request_by_reference(reference)
     if stored is None:

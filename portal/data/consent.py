@@ -1,0 +1,181 @@
+"""Consent texts, signatures, withdrawals and staff findings.
+
+All four tables are append-only: the database refuses UPDATE and DELETE on them (see
+the migration), so a signature always points at the exact text it agreed to and
+a withdrawal is a new row, never an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, utcnow
+from portal.extensions import db
+
+
+class ConsentText(Base):
+    """One published version of a consent text, for one audience and one language."""
+
+    __tablename__ = "consent_texts"
+    __table_args__ = (UniqueConstraint("audience", "locale", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20))  # parent | young_person
+    locale: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(200))
+
+
+class Consent(Base):
+    """A signed answer: who, as what, when, how, in which language, to which text."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True,
+                                    default=lambda: str(uuid.uuid4()))
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    signer_role: Mapped[str] = mapped_column(String(20))  # parent | young_person
+    signer_name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(100))
+    parental_responsibility: Mapped[bool] = mapped_column(Boolean)
+    decision: Mapped[str] = mapped_column(String(12))  # yes | no | talk_first
+    own_words: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20))  # online
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locale: Mapped[str] = mapped_column(String(10))
+    text_id: Mapped[int] = mapped_column(ForeignKey("consent_texts.id"))
+    text_version: Mapped[int] = mapped_column(Integer)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ConsentWithdrawal(Base):
+    __tablename__ = "consent_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"), unique=True)
+    withdrawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_by_name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StaffFindingRecord(Base):
+    """Gillick competence (under 16) or lack of capacity with a best-interests decision."""
+
+    __tablename__ = "consent_staff_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    finding: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text)
+
+
+def text_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def latest_text(audience: str, locale: str) -> ConsentText | None:
+    return db.session.scalars(
+        select(ConsentText).where(ConsentText.audience == audience,
+                                  ConsentText.locale == locale)
+        .order_by(ConsentText.version.desc()).limit(1)
+    ).first()
+
+
+def text_for(audience: str, locale: str, default_locale: str = "en") -> ConsentText | None:
+    """The newest text in this language, else in the default language."""
+    return latest_text(audience, locale) or latest_text(audience, default_locale)
+
+
+def find_text(text_id: int) -> ConsentText | None:
+    return db.session.get(ConsentText, text_id)
+
+
+def publish_text(audience: str, locale: str, body: str, published_by: str) -> ConsentText:
+    """Publish a new version; the same body as the newest version publishes nothing."""
+    body = body.strip() + "\n"
+    current = latest_text(audience, locale)
+    digest = text_hash(body)
+    if current is not None and current.sha256 == digest:
+        return current
+    version = (db.session.scalar(
+        select(func.max(ConsentText.version)).where(
+            ConsentText.audience == audience, ConsentText.locale == locale)) or 0) + 1
+    text = ConsentText(audience=audience, locale=locale, version=version, body=body,
+                       sha256=digest, published_by=published_by)
+    db.session.add(text)
+    db.session.flush()
+    return text
+
+
+def add_consent(**fields: object) -> Consent:
+    consent = Consent(**fields)
+    db.session.add(consent)
+    db.session.flush()
+    return consent
+
+
+def find_consent(consent_id: str) -> Consent | None:
+    return db.session.get(Consent, consent_id)
+
+
+def consents_for(request_id: int) -> list[tuple[Consent, ConsentWithdrawal | None]]:
+    """Every answer for a request, oldest first, each with its withdrawal if any."""
+    rows = db.session.execute(
+        select(Consent, ConsentWithdrawal)
+        .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+        .where(Consent.request_id == request_id)
+        .order_by(Consent.signed_at, Consent.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def withdrawal_for(consent_id: str) -> ConsentWithdrawal | None:
+    return db.session.scalars(
+        select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)
+    ).first()
+
+
+def add_withdrawal(consent: Consent, name: str, reason: str | None) -> ConsentWithdrawal:
+    withdrawal = ConsentWithdrawal(consent_id=consent.id, withdrawn_by_name=name,
+                                   reason=reason)
+    db.session.add(withdrawal)
+    db.session.flush()
+    return withdrawal
+
+
+def findings_for(request_id: int) -> list[StaffFindingRecord]:
+    return list(db.session.scalars(
+        select(StaffFindingRecord).where(StaffFindingRecord.request_id == request_id)
+        .order_by(StaffFindingRecord.id)))
+
+
+def add_finding(request_id: int, finding: str, recorded_by: str, note: str
+                ) -> StaffFindingRecord:
+    record = StaffFindingRecord(request_id=request_id, finding=finding,
+                                recorded_by=recorded_by, note=note)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def requests_with_consent() -> list[int]:
+    """Ids of requests with at least one consent that still stands."""
+    return list(db.session.scalars(
+        select(Consent.request_id).distinct()
+        .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+        .where(ConsentWithdrawal.id.is_(None))
+    ))
+
+
+def find_withdrawal(withdrawal_id: int) -> ConsentWithdrawal | None:
+    return db.session.get(ConsentWithdrawal, withdrawal_id) if withdrawal_id else None

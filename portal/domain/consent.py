@@ -1,0 +1,157 @@
+"""Who must consent for a child to be on the register, by age (no Flask, no database).
+
+- Under 16: a parent or carer with parental responsibility consents, and the child's own
+  views are asked. Staff can record that the child is competent to decide for themselves
+  (Gillick competence); then the child's own answer decides.
+- 16 and 17: the young person is presumed to have capacity (Mental Capacity Act 2005), so
+  it is their decision and a parent's consent alone is not enough, unless staff record
+  that the young person lacks capacity for this decision and a best-interests decision
+  was made.
+- Consent can be withdrawn at any time by whoever gave it; a withdrawal ends it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from portal.domain.dates import age_on
+
+OWN_DECISION_AGE = 16
+
+
+class Signer(enum.StrEnum):
+    PARENT = "parent"  # a parent or carer with parental responsibility
+    YOUNG_PERSON = "young_person"
+
+
+class Decision(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    TALK_FIRST = "talk_first"  # "I want to talk to someone first"
+
+
+class StaffFinding(enum.StrEnum):
+    GILLICK_COMPETENT = "gillick_competent"  # under 16, able to decide for themselves
+    LACKS_CAPACITY_BEST_INTERESTS = "lacks_capacity_best_interests"  # 16-17, MCA
+
+
+class Missing(enum.StrEnum):
+    """What is still needed, in an order the family can act on."""
+
+    PARENT_CONSENT = "parent_consent"
+    YOUNG_PERSON_CONSENT = "young_person_consent"
+    YOUNG_PERSON_SAID_NO = "young_person_said_no"
+    YOUNG_PERSON_WANTS_TO_TALK = "young_person_wants_to_talk"
+    PARENT_SAID_NO = "parent_said_no"
+
+
+class Advice(enum.StrEnum):
+    """Not needed for consent to be valid, but should happen."""
+
+    ASK_CHILDS_VIEWS = "ask_childs_views"
+
+
+@dataclass(frozen=True)
+class Given:
+    """One consent answer that has not been withdrawn."""
+
+    signer: Signer
+    decision: Decision
+    parental_responsibility: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    valid: bool
+    age: int
+    own_decision: bool  # True when the young person's decision is the one that counts
+    missing: tuple[Missing, ...] = ()
+    advice: tuple[Advice, ...] = field(default=())
+
+
+def _latest(given: Iterable[Given], signer: Signer) -> Given | None:
+    found = None
+    for answer in given:  # oldest first: the last answer is the one that stands
+        if answer.signer is signer:
+            found = answer
+    return found
+
+
+def consent_status(born: date, today: date, given: Iterable[Given],
+                   findings: Iterable[StaffFinding] = ()) -> ConsentStatus:
+    """Is there valid consent today, and if not, what exactly is missing?"""
+    given = list(given)
+    findings = set(findings)
+    age = age_on(born, today)
+    parent = _latest((g for g in given if g.signer is not Signer.PARENT
+                      or g.parental_responsibility), Signer.PARENT)
+    young = _latest(given, Signer.YOUNG_PERSON)
+    parent_yes = parent is not None and parent.decision is Decision.YES
+    young_yes = young is not None and young.decision is Decision.YES
+
+    def _young_missing() -> tuple[Missing, ...]:
+        if young is None:
+            return (Missing.YOUNG_PERSON_CONSENT,)
+        if young.decision is Decision.NO:
+            return (Missing.YOUNG_PERSON_SAID_NO,)
+        if young.decision is Decision.TALK_FIRST:
+            return (Missing.YOUNG_PERSON_WANTS_TO_TALK,)
+        return ()
+
+    if age >= OWN_DECISION_AGE:
+        if StaffFinding.LACKS_CAPACITY_BEST_INTERESTS in findings:
+            missing = () if parent_yes else (Missing.PARENT_CONSENT,)
+            return ConsentStatus(valid=parent_yes, age=age, own_decision=False,
+                                 missing=missing)
+        return ConsentStatus(valid=young_yes, age=age, own_decision=True,
+                             missing=_young_missing())
+
+    if StaffFinding.GILLICK_COMPETENT in findings:
+        return ConsentStatus(valid=young_yes, age=age, own_decision=True,
+                             missing=_young_missing())
+
+    # Under 16: a parent or carer decides, and the child's views are asked.
+    if parent is None:
+        missing: tuple[Missing, ...] = (Missing.PARENT_CONSENT,)
+    elif parent.decision is not Decision.YES:
+        missing = (Missing.PARENT_SAID_NO,)
+    else:
+        missing = ()
+    advice = (Advice.ASK_CHILDS_VIEWS,) if young is None else ()
+    return ConsentStatus(valid=parent_yes, age=age, own_decision=False, missing=missing,
+                         advice=advice)
+
+
+def who_decides(born: date, today: date) -> Signer:
+    """Whose consent the service asks for first."""
+    return Signer.YOUNG_PERSON if age_on(born, today) >= OWN_DECISION_AGE else Signer.PARENT
+
+
+class Reminder(enum.StrEnum):
+    YEARLY_CHECK = "yearly_check"  # does the family still want to be on the register?
+    TURNED_16 = "turned_16"  # their own decision now: fresh consent needed
+    ADULT_REGISTER = "adult_register"  # from 17 and a half: the adult register
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def reminders_due(born: date, today: date, last_signed: date,
+                  young_person_consented: bool) -> list[tuple[Reminder, str]]:
+    """Reminders due today, each with a key that is the same however often this runs."""
+    due: list[tuple[Reminder, str]] = []
+    years = age_on(last_signed, today)  # whole years since consent was last given
+    if years >= 1:
+        due.append((Reminder.YEARLY_CHECK, f"{Reminder.YEARLY_CHECK}:{last_signed}:{years}"))
+    if age_on(born, today) >= OWN_DECISION_AGE and not young_person_consented:
+        due.append((Reminder.TURNED_16, str(Reminder.TURNED_16)))
+    if today >= add_months(born, 17 * 12 + 6):
+        due.append((Reminder.ADULT_REGISTER, str(Reminder.ADULT_REGISTER)))
+    return due

@@ -1,0 +1,1 @@
+"""Consent: parents and carers, the young person, and withdrawal."""
