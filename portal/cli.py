@@ -1,4 +1,4 @@
-"""`flask` commands: upgrade-db, seed-demo, send-outbox, purge."""
+"""`flask` commands: upgrade-db, seed-demo, send-outbox, purge, and the consent commands."""
 
 from __future__ import annotations
 
@@ -41,6 +41,66 @@ def init_app(app: Flask) -> None:
         removed = purge_expired_drafts()
         db.session.commit()
         click.echo(f"Removed {removed} expired draft(s).")
+
+    @app.cli.command("publish-consent-text")
+    @click.argument("audience", type=click.Choice(["parent", "young_person"]))
+    @click.argument("locale")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--by", "published_by", required=True, help="Who approved this text.")
+    def publish_consent_text(audience: str, locale: str, path: str, published_by: str) -> None:
+        """Publish a new version of a consent text (never edits an old one)."""
+        from pathlib import Path
+
+        from portal.data import audit
+        from portal.data.consent import latest_text, publish_text
+
+        before = latest_text(audience, locale)
+        text = publish_text(audience, locale, Path(path).read_text(encoding="utf-8"),
+                            published_by)
+        if before is not None and before.id == text.id:
+            click.echo(f"Unchanged: version {text.version} already has these words.")
+            return
+        audit.record(actor_type="staff", actor_id=published_by,
+                     action="consent_text.published", subject_type="consent_text",
+                     subject_id=str(text.id),
+                     detail={"audience": audience, "locale": locale,
+                             "version": text.version, "sha256": text.sha256})
+        db.session.commit()
+        click.echo(f"Published {audience}/{locale} version {text.version} "
+                   f"(SHA-256 {text.sha256}).")
+
+    @app.cli.command("record-consent-finding")
+    @click.argument("reference")
+    @click.argument("finding", type=click.Choice(["gillick_competent",
+                                                  "lacks_capacity_best_interests"]))
+    @click.option("--by", "recorded_by", required=True, help="The member of staff.")
+    @click.option("--note", required=True, help="How the decision was reached.")
+    def record_consent_finding(reference: str, finding: str, recorded_by: str,
+                               note: str) -> None:
+        """Record that a child under 16 is competent to decide (Gillick), or that a young
+        person of 16 or 17 lacks capacity for this decision (with a best-interests decision)."""
+        from portal.data.requests import find_request_by_reference
+        from portal.domain.consent import StaffFinding
+        from portal.public.consent.records import record_finding
+
+        req = find_request_by_reference(reference)
+        if req is None:
+            raise click.ClickException(f"No request {reference}")
+        status = record_finding(req, StaffFinding(finding), recorded_by=recorded_by, note=note)
+        db.session.commit()
+        click.echo(f"Recorded. Consent is {'complete' if status.valid else 'not complete'}; "
+                   f"request is {req.state}.")
+
+    @app.cli.command("consent-reminders")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as if it were this day (default: today).")
+    def consent_reminders(today: object) -> None:
+        """Queue the consent reminders that are due (safe to run again: never sends twice)."""
+        from portal.public.consent.reminders import send_due
+
+        run = send_due(today.date() if today else None)  # type: ignore[attr-defined]
+        db.session.commit()
+        click.echo(f"Queued {run.queued} reminder(s); {run.no_email} due with no email address.")
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

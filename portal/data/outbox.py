@@ -65,3 +65,9 @@ def messages_to(address: str) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
     )
+
+
+def already_queued(dedupe_key: str) -> bool:
+    return db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    ) is not None

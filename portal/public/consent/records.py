@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 
 from portal.common import links
@@ -155,7 +155,13 @@ def sign(request: SupportRequest, *, signer: Signer, name: str, relationship: st
 
 
 def _link(endpoint: str, **values: Any) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    """A full link for an email, also from a command (where there is no request)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["BASE_URL"] + path
 
 
 def withdraw_link(consent: store.Consent) -> str:
