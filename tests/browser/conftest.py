@@ -48,11 +48,28 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'portal.sqlite3'}"
     migrate(url)
-    with gunicorn(url, workers=2, threads=4) as base:
+    return url
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database: str) -> Iterator[str]:
+    with gunicorn(live_database, workers=2, threads=4) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def live_db(live_database: str) -> Iterator[Any]:
+    """A plain connection to the live server's database, to read what it stored."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(live_database)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
