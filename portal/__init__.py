@@ -73,6 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    from portal.staff import bp as staff_bp
+
+    app.register_blueprint(staff_bp)
 
     from portal import cli
 

@@ -102,6 +102,33 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Queued {run.queued} reminder(s); {run.no_email} due with no email address.")
 
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--name", required=True)
+    @click.option("--role", required=True,
+                  type=click.Choice(["triage_officer", "register_manager", "partner_viewer",
+                                     "admin"]))
+    @click.password_option(help="Asked for if not given (at least 12 characters).")
+    def create_staff(email: str, name: str, role: str, password: str) -> None:
+        """Create a staff account. They set up their two-factor codes at first sign-in."""
+        from portal.common.auth import hash_password
+        from portal.data import audit
+        from portal.data.staff import Role, add_staff, find_staff_by_email
+        from portal.domain.passwords import password_problems
+
+        if find_staff_by_email(email):
+            raise click.ClickException(f"There is already an account for {email}")
+        problems = password_problems(password, email)
+        if problems:
+            raise click.ClickException("Password refused: " + ", ".join(problems))
+        user = add_staff(email=email, name=name, role=Role(role),
+                         password_hash=hash_password(password))
+        audit.record(actor_type="system", action="staff.created", subject_type="staff",
+                     subject_id=str(user.id), detail={"role": role})
+        db.session.commit()
+        click.echo(f"Created {role} {email}. They set up two-factor codes when they first "
+                   "sign in.")
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load demo requests (idempotent)."""

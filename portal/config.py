@@ -89,6 +89,19 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "CONSENT_LINK_TTL_DAYS": _int(env, "CONSENT_LINK_TTL_DAYS", 14),
         "WITHDRAW_LINK_TTL_DAYS": _int(env, "WITHDRAW_LINK_TTL_DAYS", 400),
         "YOUNG_PERSON_LINKS_PER_HOUR": _int(env, "YOUNG_PERSON_LINKS_PER_HOUR", 5),
+        # Staff sign-in.
+        "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
+        "STAFF_MAX_HOURS": _int(env, "STAFF_MAX_HOURS", 12),
+        "STAFF_LOCKOUT_FAILURES": _int(env, "STAFF_LOCKOUT_FAILURES", 5),
+        "STAFF_LOCKOUT_MINUTES": _int(env, "STAFF_LOCKOUT_MINUTES", 15),
+        # Triage targets and review intervals (days) by rating.
+        "URGENT_RATINGS": ["red", "blue"],
+        "REVIEW_DAYS": {"blue": _int(env, "REVIEW_DAYS_BLUE", 28),
+                        "red": _int(env, "REVIEW_DAYS_RED", 14),
+                        "amber": _int(env, "REVIEW_DAYS_AMBER", 28),
+                        "green": _int(env, "REVIEW_DAYS_GREEN", 91)},
+        "CETR_MONTHS_BLUE": _int(env, "CETR_MONTHS_BLUE", 3),
+        "QUEUE_PAGE_SIZE": _int(env, "QUEUE_PAGE_SIZE", 25),
         # Records: kept this long after support ends, then archived, then removed.
         "RETENTION_ACTIVE_MONTHS": _int(env, "RETENTION_ACTIVE_MONTHS", 6),
         "RETENTION_ARCHIVE_YEARS": _int(env, "RETENTION_ARCHIVE_YEARS", 6),

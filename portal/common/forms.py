@@ -80,8 +80,9 @@ class DateField(Field):
     }
 
     def __init__(self, label: Any = None, validators: Any = None, *, what: Any = "",
-                 what_capital: Any = "", **kwargs: Any) -> None:
+                 what_capital: Any = "", optional: bool = False, **kwargs: Any) -> None:
         super().__init__(label, validators, **kwargs)
+        self.optional = optional  # three empty boxes are "no date", not a mistake
         self.what = what
         self.what_capital = what_capital
         self.parts = DateParts("", "", "")
@@ -112,6 +113,9 @@ class DateField(Field):
             self.data = None
 
     def pre_validate(self, form: Any) -> None:
+        if self.optional and not any(self.parts):
+            self.data = None
+            return
         try:
             self.data = parse_date(self.parts)
         except DateProblem as problem:

@@ -45,3 +45,18 @@ def events_for(subject_type: str, subject_id: str) -> list[AuditEvent]:
             .order_by(AuditEvent.id)
         )
     )
+
+
+def search_events(*, actor_id: str | None, subject_type: str | None, subject_ids: list[str],
+                  offset: int, limit: int) -> tuple[list[AuditEvent], int]:
+    from sqlalchemy import func
+
+    query = select(AuditEvent)
+    if actor_id:
+        query = query.where(AuditEvent.actor_type == "staff", AuditEvent.actor_id == actor_id)
+    if subject_type and subject_ids:
+        query = query.where(AuditEvent.subject_type == subject_type,
+                            AuditEvent.subject_id.in_(subject_ids))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
+    return list(rows), int(total)

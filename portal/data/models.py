@@ -4,7 +4,11 @@ from portal.data.audit import AuditEvent
 from portal.data.consent import Consent, ConsentText, ConsentWithdrawal, StaffFindingRecord
 from portal.data.drafts import Draft, EmailLink
 from portal.data.outbox import OutboxMessage
-from portal.data.requests import SupportRequest
+from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
+from portal.data.requests import RequestMessage, SupportRequest
+from portal.data.staff import SignInAttempt, StaffUser
 
 __all__ = ["AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
-           "OutboxMessage", "StaffFindingRecord", "SupportRequest"]
+           "OutboxMessage", "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote",
+           "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser",
+           "SupportRequest"]

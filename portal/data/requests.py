@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Integer, String, Text, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.data.base import Base, Timestamped
+from portal.data.base import Base, Timestamped, utcnow
 from portal.extensions import db
 
 
@@ -54,6 +54,13 @@ class SupportRequest(Timestamped, Base):
     suggested_rating: Mapped[str] = mapped_column(String(8), index=True)
     suggestion_reasons: Mapped[list[str]] = mapped_column(default=list)
 
+    # Triage.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"),
+                                                        index=True)
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_help: Mapped[str | None] = mapped_column(Text)  # where else to get help
+
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -97,3 +104,53 @@ def move_request(request: SupportRequest, target: str, *, actor_type: str,
 
 def find_request(request_id: int) -> SupportRequest | None:
     return db.session.get(SupportRequest, request_id)
+
+
+class RequestMessage(Base):
+    """A message between staff and the family about a request."""
+
+    __tablename__ = "request_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    from_staff: Mapped[bool] = mapped_column(Boolean)
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def add_message(request: SupportRequest, *, from_staff: bool, author: str,
+                body: str) -> RequestMessage:
+    message = RequestMessage(request_id=request.id, from_staff=from_staff, author=author,
+                             body=body)
+    db.session.add(message)
+    return message
+
+
+def messages_for(request_id: int) -> list[RequestMessage]:
+    return list(db.session.scalars(select(RequestMessage).where(
+        RequestMessage.request_id == request_id).order_by(RequestMessage.sent_at)))
+
+
+QUEUE_STATES = ("ready_for_triage", "more_info_requested", "awaiting_consent")
+
+
+def queue_page(*, states: tuple[str, ...], urgent_ratings: list[str], rating: str | None,
+               assigned_to: int | None, unassigned: bool, offset: int, limit: int
+               ) -> tuple[list[SupportRequest], int]:
+    """One page of the triage queue: urgent first (suggested Red or Blue), then oldest."""
+    from sqlalchemy import case, func
+
+    query = select(SupportRequest).where(SupportRequest.state.in_(states))
+    if rating:
+        query = query.where(SupportRequest.suggested_rating == rating)
+    if assigned_to is not None:
+        query = query.where(SupportRequest.assigned_to_id == assigned_to)
+    if unassigned:
+        query = query.where(SupportRequest.assigned_to_id.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    urgent_first = case((SupportRequest.suggested_rating.in_(urgent_ratings), 0), else_=1)
+    rows = db.session.scalars(
+        query.order_by(urgent_first, SupportRequest.submitted_at, SupportRequest.id)
+        .offset(offset).limit(limit))
+    return list(rows), int(total)

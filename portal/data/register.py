@@ -1,0 +1,157 @@
+"""The register: one active entry per child, its rating history, actions and notes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.data.base import Base, Timestamped, utcnow
+from portal.extensions import db
+
+
+class RegisterEntry(Timestamped, Base):
+    __tablename__ = "register_entries"
+    __table_args__ = (
+        # One active entry per child (closed entries stay as history).
+        Index("uq_register_entries_active_child", "child_key", unique=True,
+              sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), unique=True)
+    child_key: Mapped[str] = mapped_column(String(64))
+    child_name: Mapped[str] = mapped_column(String(200))
+    child_date_of_birth: Mapped[date] = mapped_column(Date)
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    rating: Mapped[str] = mapped_column(String(8), index=True)
+    rating_released: Mapped[bool] = mapped_column(Boolean, default=False)
+    keyworker: Mapped[str | None] = mapped_column(String(200))
+    next_review_on: Mapped[date] = mapped_column(Date, index=True)
+    cetr_last_on: Mapped[date | None] = mapped_column(Date)
+    cetr_next_on: Mapped[date | None] = mapped_column(Date)
+    added_on: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class RatingChange(Base):
+    __tablename__ = "register_rating_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"), index=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegisterAction(Base):
+    __tablename__ = "register_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegisterNote(Base):
+    __tablename__ = "register_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def child_key(nhs_number: str | None, name: str, born: date) -> str:
+    """The same child, however the request was filled in: NHS number, else name and birth."""
+    if nhs_number:
+        return f"nhs:{nhs_number}"
+    return "name:" + " ".join(name.lower().split()) + f":{born.isoformat()}"
+
+
+def find_entry(entry_id: int) -> RegisterEntry | None:
+    return db.session.get(RegisterEntry, entry_id)
+
+
+def entry_for_request(request_id: int) -> RegisterEntry | None:
+    return db.session.scalars(
+        select(RegisterEntry).where(RegisterEntry.request_id == request_id)).first()
+
+
+def active_entry_for_child(key: str) -> RegisterEntry | None:
+    return db.session.scalars(select(RegisterEntry).where(
+        RegisterEntry.child_key == key, RegisterEntry.closed_at.is_(None))).first()
+
+
+def add_entry(**fields: object) -> RegisterEntry:
+    entry = RegisterEntry(**fields)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def add_rating_change(entry: RegisterEntry, rating: str, reason: str, by: str) -> RatingChange:
+    change = RatingChange(entry_id=entry.id, rating=rating, reason=reason, changed_by=by)
+    db.session.add(change)
+    return change
+
+
+def rating_history(entry_id: int) -> list[RatingChange]:
+    return list(db.session.scalars(select(RatingChange).where(
+        RatingChange.entry_id == entry_id).order_by(RatingChange.changed_at.desc(),
+                                                     RatingChange.id.desc())))
+
+
+def actions_for(entry_id: int) -> list[RegisterAction]:
+    return list(db.session.scalars(select(RegisterAction).where(
+        RegisterAction.entry_id == entry_id).order_by(RegisterAction.done_at.is_not(None),
+                                                       RegisterAction.due_on)))
+
+
+def add_action(entry: RegisterEntry, description: str, owner: str, due_on: date,
+               by: str) -> RegisterAction:
+    action = RegisterAction(entry_id=entry.id, description=description, owner=owner,
+                            due_on=due_on, created_by=by)
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def find_action(action_id: int) -> RegisterAction | None:
+    return db.session.get(RegisterAction, action_id)
+
+
+def notes_for(entry_id: int) -> list[RegisterNote]:
+    return list(db.session.scalars(select(RegisterNote).where(
+        RegisterNote.entry_id == entry_id).order_by(RegisterNote.written_at.desc())))
+
+
+def add_note(entry: RegisterEntry, body: str, author: str) -> RegisterNote:
+    note = RegisterNote(entry_id=entry.id, body=body, author=author)
+    db.session.add(note)
+    return note
+
+
+SEVERITY = {"blue": 0, "red": 1, "amber": 2, "green": 3}
+
+
+def active_entries() -> list[RegisterEntry]:
+    """The live register: Blue, Red, Amber, Green, then the soonest review."""
+    from sqlalchemy import case
+
+    order = case(SEVERITY, value=RegisterEntry.rating, else_=9)
+    return list(db.session.scalars(
+        select(RegisterEntry).where(RegisterEntry.closed_at.is_(None))
+        .order_by(order, RegisterEntry.next_review_on, RegisterEntry.id)))

@@ -1,0 +1,52 @@
+"""The audit log for register managers: who viewed or changed what, and when."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from portal.common.auth import staff_only
+from portal.data.audit import search_events
+from portal.data.register import entry_for_request
+from portal.data.requests import find_request_by_reference
+from portal.data.staff import Role, all_staff
+from portal.domain.references import normalise
+from portal.staff import bp
+
+PAGE = 50
+
+
+@bp.get("/audit")
+@staff_only(Role.MANAGER)
+def audit_log() -> str:
+    staff = all_staff()
+    actor = request.args.get("staff") or None
+    reference = normalise(request.args.get("reference", "")) if request.args.get(
+        "reference") else ""
+    subject_ids: list[str] = []
+    subject_type = None
+    not_found = False
+    if reference:
+        req = find_request_by_reference(reference)
+        if req is None:
+            not_found = True
+        else:
+            subject_type = "request"
+            subject_ids = [str(req.id)]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    events, total = ([], 0) if not_found else search_events(
+        actor_id=actor, subject_type=subject_type, subject_ids=subject_ids,
+        offset=(page - 1) * PAGE, limit=PAGE)
+    entry_events: list = []
+    if subject_ids and not not_found:
+        entry = entry_for_request(int(subject_ids[0]))
+        if entry is not None:
+            entry_events, _ = search_events(actor_id=actor, subject_type="register_entry",
+                                            subject_ids=[str(entry.id)], offset=0, limit=500)
+            events = sorted(events + entry_events, key=lambda e: e.id, reverse=True)
+    names = {str(s.id): s.name for s in staff}
+    return render_template("staff/audit.html", events=events, total=total, page=page,
+                           pages=max(1, -(-total // PAGE)), staff=staff, names=names,
+                           actor=actor or "", reference=reference, not_found=not_found)

@@ -1,0 +1,65 @@
+"""The triage queue: urgent first, each with its clock, filters and "assign to me"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from portal.common.auth import CASEWORK, current_staff, staff_only
+from portal.data.requests import QUEUE_STATES, queue_page
+from portal.data.staff import Role, all_staff
+from portal.domain.working_days import triage_clock
+from portal.staff import bp
+
+FILTER_STATES = {"ready": ("ready_for_triage",), "more_info": ("more_info_requested",),
+                 "consent": ("awaiting_consent",), "all": QUEUE_STATES}
+
+
+@bp.get("/")
+@staff_only(*Role)
+def home() -> Response:
+    user = current_staff()
+    assert user is not None
+    if user.role == Role.ADMIN:
+        return redirect(url_for("staff.admin_staff"))
+    if user.role == Role.PARTNER:
+        return redirect(url_for("staff.register_list"))
+    return redirect(url_for("staff.queue"))
+
+
+@bp.get("/queue")
+@staff_only(*CASEWORK)
+def queue() -> str:
+    user = current_staff()
+    assert user is not None
+    config = current_app.config
+    show = request.args.get("show", "ready")
+    states = FILTER_STATES.get(show, FILTER_STATES["ready"])
+    rating = request.args.get("rating") or None
+    if rating not in {None, "red", "amber", "green", "blue"}:
+        rating = None
+    mine = request.args.get("assigned") == "me"
+    unassigned = request.args.get("assigned") == "none"
+    size = int(config["QUEUE_PAGE_SIZE"])
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = queue_page(states=states, urgent_ratings=config["URGENT_RATINGS"],
+                             rating=rating, assigned_to=user.id if mine else None,
+                             unassigned=unassigned, offset=(page - 1) * size, limit=size)
+    names = {s.id: s.name for s in all_staff()}
+    today = date.today()
+    items = [
+        (row, triage_clock(row.submitted_at.date(), today,
+                           urgent=row.suggested_rating in config["URGENT_RATINGS"],
+                           decision_weeks=int(config["DECISION_TARGET_WEEKS"])),
+         names.get(row.assigned_to_id or 0))
+        for row in rows
+    ]
+    pages = max(1, -(-total // size))
+    return render_template("staff/queue.html", items=items, total=total, page=page,
+                           pages=pages, show=show, rating=rating,
+                           assigned=request.args.get("assigned", ""))

@@ -1,0 +1,241 @@
+"""The register: entries by rating, one entry on one screen, and every change to it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from portal.common.auth import CASEWORK, READ_REGISTER, current_staff, staff_only
+from portal.common.forms import DateField, long_text, short_text
+from portal.common.i18n import gettext
+from portal.common.i18n import lazy_gettext as _l
+from portal.data import audit
+from portal.data import register as entries
+from portal.data.base import utcnow
+from portal.data.requests import find_request
+from portal.data.staff import Role, StaffUser, find_staff
+from portal.domain.ratings import Rating
+from portal.staff import bp, decisions
+from portal.staff.casework import RATING_CHOICES, VersionedForm
+
+CLOSING_CHOICES = [
+    SelectChoice("turned_18_adult_register", _l("Turned 18 and referred to the adult register")),
+    SelectChoice("consent_withdrawn", _l("Consent withdrawn")),
+    SelectChoice("risk_reduced", _l("Risk reduced: the register is no longer needed")),
+    SelectChoice("moved_area", _l("Moved to another area")),
+]
+
+
+class RatingForm(VersionedForm):
+    rating = RadioField(_l("New rating"), choices=RATING_CHOICES,
+                        validators=[InputRequired(_l("Select a rating"))])
+    reason = long_text(_l("Why is the rating changing?"), what=_l("The reason"),
+                       validators=[InputRequired(_l("Enter why the rating is changing"))])
+
+
+class DetailsForm(VersionedForm):
+    keyworker = short_text(_l("Keyworker"), what=_l("Keyworker"))
+    next_review_on = DateField(_l("Next review"), what=_l("the next review date"),
+                               what_capital=_l("Next review date"))
+    cetr_last_on = DateField(_l("Last C(E)TR (optional)"), what=_l("the last C(E)TR date"),
+                             what_capital=_l("Last C(E)TR date"), optional=True)
+    cetr_next_on = DateField(_l("Next C(E)TR (optional)"), what=_l("the next C(E)TR date"),
+                             what_capital=_l("Next C(E)TR date"), optional=True)
+
+
+class ActionForm(VersionedForm):
+    description = long_text(_l("What will be done?"), what=_l("The action"),
+                            validators=[InputRequired(_l("Enter the action"))])
+    owner = short_text(_l("Who will do it?"), what=_l("Who will do it"),
+                       validators=[InputRequired(_l("Enter who will do it"))])
+    due_on = DateField(_l("By when?"), what=_l("the due date"), what_capital=_l("Due date"))
+
+
+class NoteForm(VersionedForm):
+    body = long_text(_l("Note"), what=_l("The note"),
+                     validators=[InputRequired(_l("Enter the note"))])
+
+
+class CloseForm(VersionedForm):
+    reason = RadioField(_l("Why is the entry closing?"), choices=CLOSING_CHOICES,
+                        validators=[InputRequired(_l("Select why the entry is closing"))])
+
+
+def _user() -> StaffUser:
+    user = current_staff()
+    assert user is not None
+    return user
+
+
+def _entry(entry_id: int) -> entries.RegisterEntry:
+    entry = entries.find_entry(entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _stale(form: VersionedForm, entry: entries.RegisterEntry) -> str | None:
+    if str(form.version.data) == str(entry.version_id):
+        return None
+    events = audit.events_for("register_entry", str(entry.id))
+    changer = next((e for e in reversed(events) if e.actor_type == "staff"
+                    and e.action != "register.viewed"), None)
+    who = find_staff(int(changer.actor_id)) if changer and changer.actor_id else None
+    return gettext("%(name)s changed this entry while you were working on it. Check what "
+                   "they did below. What you typed is still here.",
+                   name=who.name if who else gettext("Someone else"))
+
+
+@bp.get("/register")
+@staff_only(*READ_REGISTER)
+def register_list() -> str:
+    rows = entries.active_entries()
+    return render_template("staff/register.html", rows=rows, today=date.today())
+
+
+@bp.get("/register/<int:entry_id>")
+@staff_only(*READ_REGISTER)
+def register_entry(entry_id: int) -> str:
+    user = _user()
+    entry = _entry(entry_id)
+    audit.record(actor_type="staff", actor_id=str(user.id), action="register.viewed",
+                 subject_type="register_entry", subject_id=str(entry.id))
+    return _render(entry, user, _blank_forms(entry), None, None)
+
+
+FORMS: dict[str, type[VersionedForm]] = {
+    "rating": RatingForm, "details": DetailsForm, "action": ActionForm, "note": NoteForm,
+    "close": CloseForm}
+
+
+def _blank_forms(entry: entries.RegisterEntry) -> dict[str, Any]:
+    """Every form on the entry page, each with its own prefix so ids never clash."""
+    forms = {name: cls(formdata=None, prefix=name, data={"version": entry.version_id})
+             for name, cls in FORMS.items()}
+    forms["details"] = DetailsForm(formdata=None, prefix="details", data={
+        "version": entry.version_id, "keyworker": entry.keyworker,
+        "next_review_on": entry.next_review_on, "cetr_last_on": entry.cetr_last_on,
+        "cetr_next_on": entry.cetr_next_on})
+    return forms
+
+
+def _render(entry: entries.RegisterEntry, user: StaffUser, forms: dict[str, Any],
+            conflict: str | None, open_form: str | None) -> str:
+    return render_template(
+        "staff/entry.html", entry=entry, req=find_request(entry.request_id),
+        history=entries.rating_history(entry.id), actions=entries.actions_for(entry.id),
+        notes=entries.notes_for(entry.id), forms=forms, conflict=conflict,
+        open_form=open_form, today=date.today(),
+        can_edit=user.role in {Role.TRIAGE, Role.MANAGER} and entry.closed_at is None,
+        can_release=user.role == Role.MANAGER and entry.closed_at is None,
+        already=request.args.get("already") == "1",
+    )
+
+
+def _edit(entry_id: int, which: str, form_class: type[VersionedForm],
+          apply: Any) -> Response | str:
+    user = _user()
+    entry = _entry(entry_id)
+    if entry.closed_at is not None:
+        abort(409)
+    form = form_class(prefix=which)
+    conflict = None
+    if form.validate_on_submit():
+        conflict = _stale(form, entry)
+        if conflict is None:
+            apply(entry, user, form)
+            return redirect(url_for("staff.register_entry", entry_id=entry.id) + f"#{which}")
+        form.version.data = entry.version_id
+    forms = _blank_forms(entry)
+    forms[which] = form
+    return _render(entry, user, forms, conflict, which)
+
+
+def _touch(entry: entries.RegisterEntry) -> None:
+    entry.updated_at = utcnow()  # bumps the version even when only a child row changes
+
+
+@bp.post("/register/<int:entry_id>/rating")
+@staff_only(*CASEWORK)
+def register_rating(entry_id: int) -> Response | str:
+    return _edit(entry_id, "rating", RatingForm, lambda e, u, f: decisions.change_rating(
+        e, u, Rating(f.rating.data), f.reason.data))
+
+
+@bp.post("/register/<int:entry_id>/details")
+@staff_only(*CASEWORK)
+def register_details(entry_id: int) -> Response | str:
+    def apply(entry: entries.RegisterEntry, user: StaffUser, form: DetailsForm) -> None:
+        entry.keyworker = form.keyworker.data or None
+        entry.next_review_on = form.next_review_on.data
+        entry.cetr_last_on = form.cetr_last_on.data
+        entry.cetr_next_on = form.cetr_next_on.data
+        audit.record(actor_type="staff", actor_id=str(user.id), action="register.details",
+                     subject_type="register_entry", subject_id=str(entry.id))
+    return _edit(entry_id, "details", DetailsForm, apply)
+
+
+@bp.post("/register/<int:entry_id>/actions")
+@staff_only(*CASEWORK)
+def register_action(entry_id: int) -> Response | str:
+    def apply(entry: entries.RegisterEntry, user: StaffUser, form: ActionForm) -> None:
+        action = entries.add_action(entry, form.description.data, form.owner.data,
+                                    form.due_on.data, user.name)
+        _touch(entry)
+        audit.record(actor_type="staff", actor_id=str(user.id), action="register.action",
+                     subject_type="register_entry", subject_id=str(entry.id),
+                     detail={"action": action.id})
+    return _edit(entry_id, "action", ActionForm, apply)
+
+
+@bp.post("/register/<int:entry_id>/actions/<int:action_id>/done")
+@staff_only(*CASEWORK)
+def register_action_done(entry_id: int, action_id: int) -> Response:
+    user = _user()
+    entry = _entry(entry_id)
+    action = entries.find_action(action_id)
+    if action is None or action.entry_id != entry.id:
+        abort(404)
+    if action.done_at is None:
+        action.done_at = utcnow()
+        audit.record(actor_type="staff", actor_id=str(user.id), action="register.action_done",
+                     subject_type="register_entry", subject_id=str(entry.id),
+                     detail={"action": action.id})
+    return redirect(url_for("staff.register_entry", entry_id=entry.id) + "#actions")
+
+
+@bp.post("/register/<int:entry_id>/notes")
+@staff_only(*CASEWORK)
+def register_note(entry_id: int) -> Response | str:
+    def apply(entry: entries.RegisterEntry, user: StaffUser, form: NoteForm) -> None:
+        entries.add_note(entry, form.body.data, user.name)
+        _touch(entry)
+        audit.record(actor_type="staff", actor_id=str(user.id), action="register.note",
+                     subject_type="register_entry", subject_id=str(entry.id))
+    return _edit(entry_id, "note", NoteForm, apply)
+
+
+@bp.post("/register/<int:entry_id>/close")
+@staff_only(*CASEWORK)
+def register_close(entry_id: int) -> Response | str:
+    return _edit(entry_id, "close", CloseForm,
+                 lambda e, u, f: decisions.close(e, u, f.reason.data))
+
+
+@bp.post("/register/<int:entry_id>/release")
+@staff_only(Role.MANAGER)
+def register_release(entry_id: int) -> Response:
+    """Register managers choose when the family can see the rating."""
+    user = _user()
+    entry = _entry(entry_id)
+    entry.rating_released = request.form.get("release") == "1"
+    audit.record(actor_type="staff", actor_id=str(user.id), action="register.released",
+                 subject_type="register_entry", subject_id=str(entry.id),
+                 detail={"released": entry.rating_released})
+    return redirect(url_for("staff.register_entry", entry_id=entry.id))

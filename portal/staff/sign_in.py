@@ -1,0 +1,182 @@
+"""Staff sign-in: email and password, then a code from an authenticator app (TOTP).
+
+Unknown emails, wrong passwords, wrong codes and locked accounts all get the same answer,
+and take about as long. Failures are counted in the database, so the limit holds across
+every worker.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import segno
+from flask import current_app, redirect, render_template, request, session, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+from wtforms import PasswordField
+from wtforms.validators import InputRequired
+
+from portal.common import auth
+from portal.common.access import public
+from portal.common.forms import BaseForm, short_text
+from portal.common.i18n import gettext
+from portal.common.i18n import lazy_gettext as _l
+from portal.data import audit
+from portal.data.base import utcnow
+from portal.data.staff import (
+    StaffUser,
+    find_staff,
+    find_staff_by_email,
+    recent_failures,
+    record_attempt,
+)
+from portal.public.content import safe_next
+from portal.staff import bp
+
+PENDING_MAX_SECONDS = 300
+
+
+class SignInForm(BaseForm):
+    email = short_text(_l("Email address"), what=_l("Email address"), limit=254,
+                       validators=[InputRequired(_l("Enter your email address"))])
+    password = PasswordField(_l("Password"),
+                             validators=[InputRequired(_l("Enter your password"))])
+
+
+class CodeForm(BaseForm):
+    code = short_text(_l("Code"), what=_l("Code"), limit=10,
+                      validators=[InputRequired(_l("Enter the 6-digit code"))])
+
+
+def _refused() -> str:
+    minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
+    return gettext("Those details are not right, or there have been too many tries. Check "
+                   "them and try again. After several tries, wait %(minutes)s minutes.",
+                   minutes=minutes)
+
+
+def _locked(email: str) -> bool:
+    since = utcnow() - timedelta(minutes=int(current_app.config["STAFF_LOCKOUT_MINUTES"]))
+    return recent_failures(email, since) >= int(current_app.config["STAFF_LOCKOUT_FAILURES"])
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in() -> Response | str:
+    if auth.current_staff() is not None:
+        return redirect(url_for("staff.home"))
+    form = SignInForm()
+    problem = None
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        user = find_staff_by_email(email)
+        ok = auth.check_password(user, form.password.data or "")  # always runs argon2
+        if _locked(email) or not ok or user is None or not user.active:
+            record_attempt(email, False)
+            problem = _refused()
+        else:
+            session[auth.PENDING_KEY] = {"id": user.id, "at": int(time.time()),
+                                         "next": safe_next(request.args.get("next"))}
+            if user.totp_confirmed_at is None:
+                return redirect(url_for("staff.enrol"))
+            return redirect(url_for("staff.code"))
+    return render_template("staff/sign_in.html", form=form, problem=problem,
+                           timed_out=request.args.get("timed_out") == "1")
+
+
+def _pending_user() -> StaffUser | None:
+    pending = session.get(auth.PENDING_KEY) or {}
+    if time.time() - int(pending.get("at", 0)) > PENDING_MAX_SECONDS:
+        return None
+    user = find_staff(int(pending.get("id", 0)))
+    return user if user is not None and user.active else None
+
+
+def _code_ok(user: StaffUser, code: str) -> bool:
+    if not user.totp_secret:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    code = "".join(ch for ch in code if ch.isdigit())
+    now = time.time()
+    for offset in (0, -1, 1):  # allow for a clock a little out
+        step = int(now // totp.interval) + offset
+        if totp.at(step * totp.interval) == code:
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # a code works once
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def _finish(user: StaffUser) -> Response:
+    pending = session.get(auth.PENDING_KEY) or {}
+    user.last_signed_in_at = utcnow()
+    record_attempt(user.email, True)
+    auth.start_session(user)
+    audit.record(actor_type="staff", actor_id=str(user.id), action="staff.signed_in",
+                 subject_type="staff", subject_id=str(user.id))
+    return redirect(pending.get("next") or url_for("staff.home"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@public
+def code() -> Response | str:
+    user = _pending_user()
+    if user is None or user.totp_confirmed_at is None:
+        return redirect(url_for("staff.sign_in"))
+    form = CodeForm()
+    problem = None
+    if form.validate_on_submit():
+        if _locked(user.email) or not _code_ok(user, form.code.data or ""):
+            record_attempt(user.email, False)
+            problem = _refused()
+        else:
+            return _finish(user)
+    return render_template("staff/code.html", form=form, problem=problem)
+
+
+@bp.route("/sign-in/set-up-codes", methods=["GET", "POST"])
+@public
+def enrol() -> Response | str:
+    """First sign-in: connect an authenticator app with a QR code drawn on the server."""
+    user = _pending_user()
+    if user is None or user.totp_confirmed_at is not None:
+        return redirect(url_for("staff.sign_in"))
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+    form = CodeForm()
+    problem = None
+    if form.validate_on_submit():
+        if _locked(user.email) or not _code_ok(user, form.code.data or ""):
+            record_attempt(user.email, False)
+            problem = _refused()
+        else:
+            user.totp_confirmed_at = utcnow()
+            return _finish(user)
+    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["SERVICE_NAME"])
+    qr = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704 - segno's own SVG
+        scale=4, border=2, dark="#0b0c0c", light="#ffffff", svgclass="app-qr"))
+    secret = " ".join(user.totp_secret[i:i + 4] for i in range(0, len(user.totp_secret), 4))
+    return render_template("staff/enrol.html", form=form, problem=problem, qr=qr,
+                           secret=secret)
+
+
+@bp.post("/sign-out")
+@public
+def sign_out() -> Response:
+    """Signing out ends every session of this account, on every device."""
+    user = auth.current_staff()
+    if user is not None:
+        user.session_version += 1
+        audit.record(actor_type="staff", actor_id=str(user.id), action="staff.signed_out",
+                     subject_type="staff", subject_id=str(user.id))
+    auth.end_session()
+    return redirect(url_for("staff.sign_in"))
+
+
+def staff_context() -> dict[str, Any]:
+    return {"staff_user": auth.current_staff()}
