@@ -79,7 +79,8 @@ def sign_in() -> Response | str:
             problem = _refused()
         else:
             session[auth.PENDING_KEY] = {"id": user.id, "at": int(time.time()),
-                                         "next": safe_next(request.args.get("next"))}
+                                         "next": (safe_next(request.args.get("next"))
+                                                  if request.args.get("next") else None)}
             if user.totp_confirmed_at is None:
                 return redirect(url_for("staff.enrol"))
             return redirect(url_for("staff.code"))

@@ -1,0 +1,75 @@
+"""Staff accounts and sign-in for tests: a fresh account per test, signed in for real."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+import uuid
+from typing import Any
+
+import pyotp
+import sqlalchemy as sa
+
+from portal.data.base import utcnow
+from portal.data.staff import StaffUser
+from tests.support import csrf_token
+
+PASSWORD = "Heron-Meadow-Lantern-42"
+_numbers = itertools.count(1)
+
+
+def make_staff(app: Any, role: str, *, enrolled: bool = True, name: str | None = None
+               ) -> StaffUser:
+    from portal.common.auth import hash_password
+    from portal.data.staff import Role, add_staff
+
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        user = add_staff(email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+                         name=name or f"{role.replace('_', ' ').title()} {next(_numbers)}",
+                         role=Role(role), password_hash=hash_password(PASSWORD))
+        if enrolled:
+            user.totp_secret = pyotp.random_base32()
+            user.totp_confirmed_at = utcnow()
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+    return user
+
+
+def current_code(secret: str, offset: int = 0) -> str:
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + offset * totp.interval)
+
+
+def sign_in(client: Any, user: StaffUser, *, code_offset: int = 0) -> Any:
+    """Email and password, then the code. Returns the last response."""
+    password = client.submit("/staff/sign-in", {"email": user.email, "password": PASSWORD})
+    assert password.status_code == 302, password.get_data(as_text=True)[:2000]
+    assert password.headers["Location"].endswith("/staff/sign-in/code")
+    done = client.submit("/staff/sign-in/code",
+                         {"code": current_code(user.totp_secret, code_offset)})
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    return done
+
+
+def forget_last_code(app: Any, user: StaffUser) -> None:
+    """Let the same code be used again (a second device signing in within 30 seconds)."""
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.session.execute(sa.update(StaffUser).where(StaffUser.id == user.id)
+                           .values(totp_last_step=None))
+        db.session.commit()
+
+
+def post_form(client: Any, page_url: str, action: str, data: dict[str, Any]) -> Any:
+    """Post a form from a page (the token from that page), as a browser would."""
+    page = client.get(page_url)
+    assert page.status_code == 200, (page_url, page.status_code)
+    return client.post(action, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                     **data})
+
+
+def version_on(html: str, name: str = "version") -> str:
+    return re.search(rf'name="{name}" value="(\d+)"', html).group(1)
