@@ -52,5 +52,20 @@ def seed() -> int:
         db.session.flush()
         audit.record(actor_type="system", action="request.demo_seeded",
                      subject_type="request", subject_id=str(request.id))
+        request.state = State.AWAITING_CONSENT.value
+        if index % 3:  # most have a parent's consent, so staff have a queue to triage
+            _demo_consent(request, age)
         added += 1
     return added
+
+
+def _demo_consent(request: SupportRequest, age: int) -> None:
+    from portal.domain.consent import Decision, Signer
+    from portal.public.consent.records import sign
+
+    sign(request, signer=Signer.PARENT, name=request.requester_name, relationship="Parent",
+         parental_responsibility=True, decision=Decision.YES, own_words=None, locale="en")
+    if age >= 16:
+        sign(request, signer=Signer.YOUNG_PERSON, name=request.child_name,
+             relationship="young_person", parental_responsibility=False,
+             decision=Decision.YES, own_words=None, locale="en")

@@ -1,0 +1,118 @@
+"""A member of staff signs in with a password and a code, triages a request a family sent,
+and adds the child to the register. axe-core checks every staff page on the way."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import axe_violations
+from tests.browser.test_consent_browser import send_request
+from tests.live import ROOT
+from tests.support import years_ago
+
+pytestmark = pytest.mark.browser
+PASSWORD = "Lantern-Heron-Meadow-77"
+
+
+def create_staff(database_url: str, role: str, name: str) -> str:
+    """Made with the real command, as an operator would."""
+    email = f"{role}.{uuid.uuid4().hex[:6]}@example.org"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "portal", "create-staff", email,
+         "--name", name, "--role", role, "--password", PASSWORD],
+        cwd=ROOT, env={**os.environ, "PORTAL_ENV": "test", "DATABASE_URL": database_url},
+        check=True, capture_output=True)
+    return email
+
+
+def clean(page, what: str) -> None:
+    assert axe_violations(page) == [], what
+
+
+def sign_in(page, email: str) -> None:
+    page.goto("/staff/sign-in")
+    clean(page, "sign in")
+    page.get_by_role("button", name="Continue").click()
+    clean(page, "sign in, with errors")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/staff/sign-in/set-up-codes")
+    assert page.locator("svg.app-qr").is_visible()
+    clean(page, "set up codes")
+    key = page.locator("#totp-key").inner_text().replace(" ", "")
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(key).now())
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_staff_sign_in_triage_and_accept_with_a_rating(page, browser, live_server,
+                                                        live_database):
+    family_context = browser.new_context(base_url=live_server)
+    try:
+        family = family_context.new_page()
+        reference = send_request(family, years_ago(11), "triage.family@example.com")
+        family.goto(f"/consent/{reference}")
+        family.get_by_label("Yes").check()
+        family.get_by_role("button", name="Continue").click()
+        family.get_by_label("Your relationship to the child").fill("Mother")
+        family.get_by_label(re.compile("I agree")).check()
+        family.get_by_label("Type your full name to sign").fill("Alex Example")
+        family.get_by_role("button", name="Give consent").click()
+    finally:
+        family_context.close()
+
+    sign_in(page, create_staff(live_database, "triage_officer", "Tess Triage"))
+    assert page.url.endswith("/staff/queue")
+    clean(page, "queue")
+    row = page.locator("tr", has_text=reference)
+    row.get_by_role("link").click()
+    assert page.locator("h1").inner_text() == "Sam Example"
+    assert "Consent is complete" in page.locator("main").inner_text()
+    clean(page, "request")
+    page.get_by_role("button", name="Assign to me").click()
+    assert "Assigned to Tess Triage" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Add to the register").click()
+    clean(page, "accept")
+    assert page.get_by_label("Amber").is_checked()  # the suggestion, pre-selected
+    page.get_by_role("button", name="Add to the register").click()
+    assert "Enter why you chose this rating" in page.locator(".govuk-error-summary").inner_text()
+    clean(page, "accept, with errors")
+    page.get_by_label("Red").check()
+    page.get_by_label("Why this rating?").fill("Placement at risk this month.")
+    page.get_by_label("Keyworker (optional)").fill("Kim Keyworker")
+    page.get_by_role("button", name="Add to the register").click()
+
+    assert "/staff/register/" in page.url
+    details = page.locator("#details").inner_text()
+    assert "Red" in details and "Kim Keyworker" in details
+    clean(page, "register entry")
+    page.get_by_text("Add an action").click()
+    clean(page, "register entry, action form open")
+    page.get_by_role("link", name="Register", exact=True).click()
+    assert "Sam Example" in page.locator("main").inner_text()
+    clean(page, "register")
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url.endswith("/staff/sign-in")
+    assert page.goto("/staff/queue").url.endswith("/staff/sign-in?next=/staff/queue")
+
+
+def test_manager_and_admin_pages_pass_axe(page, live_database):
+    sign_in(page, create_staff(live_database, "register_manager", "Morgan Manager"))
+    page.goto("/staff/audit")
+    clean(page, "audit log")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, create_staff(live_database, "admin", "Ada Admin"))
+    assert page.url.endswith("/staff/admin/staff")
+    clean(page, "staff accounts")
+    page.get_by_role("button", name="Add a staff member").click()
+    page.get_by_role("button", name="Add").click()
+    clean(page, "add staff, with errors")
