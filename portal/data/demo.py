@@ -46,6 +46,7 @@ def seed() -> int:
             preferred_language="English", needs_interpreter=False,
             suggested_rating=suggestion.rating.value,
             suggestion_reasons=list(suggestion.reasons),
+            priority=0 if suggestion.rating.is_urgent else 1,
             created_at=submitted, updated_at=submitted,
         )
         db.session.add(request)

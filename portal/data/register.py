@@ -18,15 +18,20 @@ class RegisterEntry(Timestamped, Base):
         Index("uq_register_entries_active_child", "child_key", unique=True,
               sqlite_where=text("closed_at IS NULL"),
               postgresql_where=text("closed_at IS NULL")),
+        # The live register in its reading order, straight from an index.
+        Index("ix_register_entries_live_order", "severity", "next_review_on", "id",
+              sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), unique=True)
     child_key: Mapped[str] = mapped_column(String(64))
     child_name: Mapped[str] = mapped_column(String(200))
-    child_date_of_birth: Mapped[date] = mapped_column(Date)
+    child_date_of_birth: Mapped[date] = mapped_column(Date, index=True)
     nhs_number: Mapped[str | None] = mapped_column(String(10))
     rating: Mapped[str] = mapped_column(String(8), index=True)
+    severity: Mapped[int] = mapped_column(Integer)  # 0 Blue, 1 Red, 2 Amber, 3 Green
     rating_released: Mapped[bool] = mapped_column(Boolean, default=False)
     keyworker: Mapped[str | None] = mapped_column(String(200))
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
@@ -72,6 +77,14 @@ class RegisterNote(Base):
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200))
     written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SEVERITY = {"blue": 0, "red": 1, "amber": 2, "green": 3}
+
+
+def set_rating(entry: RegisterEntry, rating: str) -> None:
+    entry.rating = rating
+    entry.severity = SEVERITY[rating]
 
 
 def child_key(nhs_number: str | None, name: str, born: date) -> str:
@@ -144,14 +157,19 @@ def add_note(entry: RegisterEntry, body: str, author: str) -> RegisterNote:
     return note
 
 
-SEVERITY = {"blue": 0, "red": 1, "amber": 2, "green": 3}
+LIVE = RegisterEntry.closed_at.is_(None)
 
 
-def active_entries() -> list[RegisterEntry]:
+def active_entries_page(offset: int, limit: int, rating: str | None = None
+                        ) -> tuple[list[RegisterEntry], int]:
     """The live register: Blue, Red, Amber, Green, then the soonest review."""
-    from sqlalchemy import case
+    from sqlalchemy import func
 
-    order = case(SEVERITY, value=RegisterEntry.rating, else_=9)
-    return list(db.session.scalars(
-        select(RegisterEntry).where(RegisterEntry.closed_at.is_(None))
-        .order_by(order, RegisterEntry.next_review_on, RegisterEntry.id)))
+    query = select(RegisterEntry).where(LIVE)
+    if rating:
+        query = query.where(RegisterEntry.severity == SEVERITY[rating])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(
+        RegisterEntry.severity, RegisterEntry.next_review_on, RegisterEntry.id)
+        .offset(offset).limit(limit))
+    return list(rows), int(total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -53,16 +53,20 @@ class SupportRequest(Timestamped, Base):
     # For staff only, never shown to the family as a decision.
     suggested_rating: Mapped[str] = mapped_column(String(8), index=True)
     suggestion_reasons: Mapped[list[str]] = mapped_column(default=list)
+    # 0 for urgent (suggested Red or Blue), 1 otherwise: the queue's order, from an index.
+    priority: Mapped[int] = mapped_column(Integer, default=1)
 
     # Triage.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"),
                                                         index=True)
-    decided_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     decline_help: Mapped[str | None] = mapped_column(Text)  # where else to get help
 
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}
+    __table_args__ = (Index("ix_support_requests_queue_order", "state", "priority",
+                            "submitted_at", "id"),)
 
     def snapshot(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}
@@ -135,11 +139,11 @@ def messages_for(request_id: int) -> list[RequestMessage]:
 QUEUE_STATES = ("ready_for_triage", "more_info_requested", "awaiting_consent")
 
 
-def queue_page(*, states: tuple[str, ...], urgent_ratings: list[str], rating: str | None,
+def queue_page(*, states: tuple[str, ...], rating: str | None,
                assigned_to: int | None, unassigned: bool, offset: int, limit: int
                ) -> tuple[list[SupportRequest], int]:
     """One page of the triage queue: urgent first (suggested Red or Blue), then oldest."""
-    from sqlalchemy import case, func
+    from sqlalchemy import func
 
     query = select(SupportRequest).where(SupportRequest.state.in_(states))
     if rating:
@@ -149,8 +153,7 @@ def queue_page(*, states: tuple[str, ...], urgent_ratings: list[str], rating: st
     if unassigned:
         query = query.where(SupportRequest.assigned_to_id.is_(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    urgent_first = case((SupportRequest.suggested_rating.in_(urgent_ratings), 0), else_=1)
     rows = db.session.scalars(
-        query.order_by(urgent_first, SupportRequest.submitted_at, SupportRequest.id)
+        query.order_by(SupportRequest.priority, SupportRequest.submitted_at, SupportRequest.id)
         .offset(offset).limit(limit))
     return list(rows), int(total)

@@ -84,7 +84,8 @@ def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: s
     entry = entries.add_entry(
         request_id=req.id, child_key=key, child_name=req.child_name,
         child_date_of_birth=req.child_date_of_birth, nhs_number=req.nhs_number,
-        rating=rating.value, keyworker=keyworker or None, next_review_on=first_review,
+        rating=rating.value, severity=entries.SEVERITY[rating.value],
+        keyworker=keyworker or None, next_review_on=first_review,
         added_on=today,
         cetr_next_on=(add_months(today, int(current_app.config["CETR_MONTHS_BLUE"]))
                       if rating is Rating.BLUE else None),
@@ -102,7 +103,7 @@ def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: s
 def change_rating(entry: entries.RegisterEntry, user: StaffUser, rating: Rating,
                   reason: str) -> None:
     before = entry.rating
-    entry.rating = rating.value
+    entries.set_rating(entry, rating.value)
     entries.add_rating_change(entry, rating.value, reason, user.name)
     entry.next_review_on = min(entry.next_review_on, review_date(rating, date.today()))
     if rating is Rating.BLUE and entry.cetr_next_on is None:

@@ -47,9 +47,9 @@ def queue() -> str:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    rows, total = queue_page(states=states, urgent_ratings=config["URGENT_RATINGS"],
-                             rating=rating, assigned_to=user.id if mine else None,
-                             unassigned=unassigned, offset=(page - 1) * size, limit=size)
+    rows, total = queue_page(states=states, rating=rating,
+                             assigned_to=user.id if mine else None, unassigned=unassigned,
+                             offset=(page - 1) * size, limit=size)
     names = {s.id: s.name for s in all_staff()}
     today = date.today()
     items = [

@@ -92,11 +92,26 @@ def _stale(form: VersionedForm, entry: entries.RegisterEntry) -> str | None:
                    name=who.name if who else gettext("Someone else"))
 
 
+PAGE = 50
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 @bp.get("/register")
 @staff_only(*READ_REGISTER)
 def register_list() -> str:
-    rows = entries.active_entries()
-    return render_template("staff/register.html", rows=rows, today=date.today())
+    rating = request.args.get("rating") or None
+    if rating not in {None, *entries.SEVERITY}:
+        rating = None
+    page = page_number()
+    rows, total = entries.active_entries_page((page - 1) * PAGE, PAGE, rating)
+    return render_template("staff/register.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE)), rating=rating, today=date.today())
 
 
 @bp.get("/register/<int:entry_id>")

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 11:12:38.264723
+Create Date: 2026-11-23 11:23:51.737767
 """
 
 import sqlalchemy as sa
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('child_date_of_birth', sa.Date(), nullable=False),
     sa.Column('nhs_number', sa.String(length=10), nullable=True),
     sa.Column('rating', sa.String(length=8), nullable=False),
+    sa.Column('severity', sa.Integer(), nullable=False),
     sa.Column('rating_released', sa.Boolean(), nullable=False),
     sa.Column('keyworker', sa.String(length=200), nullable=True),
     sa.Column('next_review_on', sa.Date(), nullable=False),
@@ -69,7 +70,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('request_id', name=op.f('uq_register_entries_request_id'))
     )
     with op.batch_alter_table('register_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_register_entries_child_date_of_birth'), ['child_date_of_birth'], unique=False)
         batch_op.create_index(batch_op.f('ix_register_entries_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index('ix_register_entries_live_order', ['severity', 'next_review_on', 'id'], unique=False, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_register_entries_next_review_on'), ['next_review_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_register_entries_rating'), ['rating'], unique=False)
         batch_op.create_index('uq_register_entries_active_child', ['child_key'], unique=True, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
@@ -128,6 +131,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_register_rating_changes_entry_id'), ['entry_id'], unique=False)
 
     # Plain ADD COLUMN (no table rebuild on SQLite: other tables refer to this one).
+    op.add_column('support_requests', sa.Column('priority', sa.Integer(), nullable=False,
+                                                server_default='1'))
+    op.execute("UPDATE support_requests SET priority = 0 "
+               "WHERE suggested_rating IN ('red', 'blue')")
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('ALTER TABLE support_requests ADD COLUMN assigned_to_id INTEGER '
                    'CONSTRAINT fk_support_requests_assigned_to_id_staff_users '
@@ -142,17 +149,23 @@ def upgrade() -> None:
     op.add_column('support_requests', sa.Column('decline_help', sa.Text(), nullable=True))
     op.create_index('ix_support_requests_assigned_to_id', 'support_requests',
                     ['assigned_to_id'], unique=False)
-
+    op.create_index('ix_support_requests_decided_at', 'support_requests', ['decided_at'],
+                    unique=False)
+    op.create_index('ix_support_requests_queue_order', 'support_requests',
+                    ['state', 'priority', 'submitted_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('support_requests', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_support_requests_assigned_to_id_staff_users'), type_='foreignkey')
+        batch_op.drop_index('ix_support_requests_queue_order')
+        batch_op.drop_index(batch_op.f('ix_support_requests_decided_at'))
         batch_op.drop_index(batch_op.f('ix_support_requests_assigned_to_id'))
         batch_op.drop_column('decline_help')
         batch_op.drop_column('decline_reason')
         batch_op.drop_column('decided_at')
         batch_op.drop_column('assigned_to_id')
+        batch_op.drop_column('priority')
 
     with op.batch_alter_table('register_rating_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_register_rating_changes_entry_id'))
@@ -174,7 +187,9 @@ def downgrade() -> None:
         batch_op.drop_index('uq_register_entries_active_child', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_register_entries_rating'))
         batch_op.drop_index(batch_op.f('ix_register_entries_next_review_on'))
+        batch_op.drop_index('ix_register_entries_live_order', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_register_entries_closed_at'))
+        batch_op.drop_index(batch_op.f('ix_register_entries_child_date_of_birth'))
 
     op.drop_table('register_entries')
     op.drop_table('staff_users')

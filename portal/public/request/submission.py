@@ -88,6 +88,7 @@ def build_request(draft: Draft) -> SupportRequest:
         needs_interpreter=bool(answers.get("needs_interpreter")),
         suggested_rating=suggestion.rating.value,
         suggestion_reasons=list(suggestion.reasons),
+        priority=0 if suggestion.rating.is_urgent else 1,
     )
 
 
