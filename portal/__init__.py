@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.install_template_gettext(app)
     app.jinja_env.filters["format_datetime_utc"] = i18n.format_datetime_utc
     app.jinja_env.filters["format_day"] = i18n.format_day
+    app.jinja_env.globals["zip"] = zip
     with app.app_context():
         db_engine.configure_engine(db.engine)
 

@@ -129,6 +129,28 @@ def init_app(app: Flask) -> None:
         click.echo(f"Created {role} {email}. They set up two-factor codes when they first "
                    "sign in.")
 
+    @app.cli.command("seed-volume")
+    @click.option("--requests", "count", default=100_000, show_default=True)
+    @click.option("--entries", default=20_000, show_default=True)
+    def seed_volume(count: int, entries: int) -> None:
+        """Load made-up requests and register entries at scale (for load tests only)."""
+        from portal.data.volume import seed
+
+        if entries > count:
+            raise click.ClickException("--entries cannot be more than --requests")
+        seed(count, entries)
+        db.session.commit()
+        click.echo(f"Added {count} requests, {entries} of them on the register.")
+
+    @app.cli.command("rebuild-stats")
+    def rebuild_stats() -> None:
+        """Work the dashboard's figures out again from the register."""
+        from portal.data.stats import rebuild
+
+        rows = rebuild()
+        db.session.commit()
+        click.echo(f"Rebuilt {rows} figure(s).")
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load demo requests (idempotent)."""

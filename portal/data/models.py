@@ -7,8 +7,9 @@ from portal.data.outbox import OutboxMessage
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
 from portal.data.requests import RequestMessage, SupportRequest
 from portal.data.staff import SignInAttempt, StaffUser
+from portal.data.stats import RegisterStat
 
 __all__ = ["AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
            "OutboxMessage", "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote",
-           "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser",
+           "RegisterStat", "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser",
            "SupportRequest"]

@@ -173,3 +173,89 @@ def active_entries_page(offset: int, limit: int, rating: str | None = None
         RegisterEntry.severity, RegisterEntry.next_review_on, RegisterEntry.id)
         .offset(offset).limit(limit))
     return list(rows), int(total)
+
+
+# Lists that need attention ---------------------------------------------------------
+
+def overdue_reviews(today: date, limit: int) -> tuple[list[RegisterEntry], int]:
+    from sqlalchemy import func
+
+    where = (LIVE, RegisterEntry.next_review_on < today)
+    total = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(*where))
+    rows = db.session.scalars(select(RegisterEntry).where(*where).order_by(
+        RegisterEntry.next_review_on, RegisterEntry.id).limit(limit))
+    return list(rows), int(total or 0)
+
+
+def without_keyworker(limit: int) -> tuple[list[RegisterEntry], int]:
+    """Red, Amber or Blue with no keyworker: every one of them should have one."""
+    from sqlalchemy import func
+
+    where = (LIVE, RegisterEntry.severity <= SEVERITY["amber"],
+             RegisterEntry.keyworker.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(*where))
+    rows = db.session.scalars(select(RegisterEntry).where(*where).order_by(
+        RegisterEntry.severity, RegisterEntry.next_review_on, RegisterEntry.id).limit(limit))
+    return list(rows), int(total or 0)
+
+
+def turning_18_between(first: date, last: date, limit: int
+                       ) -> tuple[list[RegisterEntry], int]:
+    """Born between these dates (so 18 within the window)."""
+    from sqlalchemy import func
+
+    where = (LIVE, RegisterEntry.child_date_of_birth >= first,
+             RegisterEntry.child_date_of_birth <= last)
+    total = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(*where))
+    rows = db.session.scalars(select(RegisterEntry).where(*where).order_by(
+        RegisterEntry.child_date_of_birth, RegisterEntry.id).limit(limit))
+    return list(rows), int(total or 0)
+
+
+def consent_check_due(cutoff: datetime, limit: int) -> tuple[list[RegisterEntry], int]:
+    """Live entries whose newest standing consent is older than the cutoff (a year)."""
+    from sqlalchemy import func
+
+    from portal.data.consent import Consent, ConsentWithdrawal
+
+    newest = (select(Consent.request_id, func.max(Consent.signed_at).label("signed"))
+              .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+              .where(ConsentWithdrawal.id.is_(None)).group_by(Consent.request_id)
+              .subquery())
+    query = (select(RegisterEntry).join(newest, newest.c.request_id ==
+                                        RegisterEntry.request_id)
+             .where(LIVE, newest.c.signed < cutoff))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(newest.c.signed, RegisterEntry.id).limit(limit))
+    return list(rows), int(total or 0)
+
+
+def due_for_meeting(before: date, offset: int, limit: int) -> tuple[list[RegisterEntry], int]:
+    """Entries whose review falls before the meeting date, in rating order."""
+    from sqlalchemy import func
+
+    where = (LIVE, RegisterEntry.next_review_on <= before)
+    total = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(*where))
+    rows = db.session.scalars(select(RegisterEntry).where(*where).order_by(
+        RegisterEntry.severity, RegisterEntry.next_review_on, RegisterEntry.id)
+        .offset(offset).limit(limit))
+    return list(rows), int(total or 0)
+
+
+def counts_by_rating() -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = db.session.execute(select(RegisterEntry.rating, func.count()).where(LIVE)
+                              .group_by(RegisterEntry.rating))
+    return {rating: int(count) for rating, count in rows}
+
+
+def keyworker_coverage() -> tuple[int, int]:
+    """(with a keyworker, all) among live Red, Amber and Blue entries."""
+    from sqlalchemy import func
+
+    where = (LIVE, RegisterEntry.severity <= SEVERITY["amber"])
+    total = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(*where))
+    covered = db.session.scalar(select(func.count()).select_from(RegisterEntry).where(
+        *where, RegisterEntry.keyworker.is_not(None)))
+    return int(covered or 0), int(total or 0)

@@ -12,4 +12,12 @@ def _staff_user() -> dict[str, object]:
     return {"staff_user": current_staff()}
 
 
-from portal.staff import admin, audit_log, casework, queue, register, sign_in  # noqa: E402,F401
+from portal.staff import (  # noqa: E402,F401
+    admin,
+    audit_log,
+    casework,
+    oversight,
+    queue,
+    register,
+    sign_in,
+)

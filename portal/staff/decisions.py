@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,7 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from portal.common.i18n import gettext
-from portal.data import audit, outbox
+from portal.data import audit, outbox, stats
 from portal.data import register as entries
 from portal.data.base import utcnow
 from portal.data.requests import SupportRequest, add_message, move_request
@@ -17,6 +19,25 @@ from portal.data.staff import StaffUser
 from portal.domain.consent import add_months
 from portal.domain.ratings import Rating
 from portal.domain.request_states import State
+
+
+def figures(entry: entries.RegisterEntry) -> dict[str, int]:
+    return stats.contribution(live=entry.closed_at is None, rating=entry.rating,
+                              has_keyworker=entry.keyworker is not None)
+
+
+@contextmanager
+def tracked(entry: entries.RegisterEntry) -> Iterator[None]:
+    """Keep the dashboard's figures in step with whatever the block changes."""
+    before = figures(entry)
+    yield
+    stats.record_change(before, figures(entry), date.today())
+
+
+def _decided(req: SupportRequest) -> None:
+    req.decided_at = utcnow()
+    stats.record_decision(req.decided_at.date(),
+                          (req.decided_at.date() - req.submitted_at.date()).days)
 
 
 class AlreadyOnRegister(Exception):
@@ -63,7 +84,7 @@ def ask_for_information(req: SupportRequest, user: StaffUser, question: str) -> 
 def decline(req: SupportRequest, user: StaffUser, reason: str, help_text: str) -> None:
     req.decline_reason = reason
     req.decline_help = help_text
-    req.decided_at = utcnow()
+    _decided(req)
     move_request(req, State.DECLINED, actor_type="staff", actor_id=str(user.id))
     _tell_family(req, "declined", dedupe=f"decision:{req.reference}", reason=reason,
                  help_text=help_text)
@@ -91,7 +112,8 @@ def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: s
                       if rating is Rating.BLUE else None),
     )
     entries.add_rating_change(entry, rating.value, reason, user.name)
-    req.decided_at = utcnow()
+    stats.record_change({}, figures(entry), today)
+    _decided(req)
     move_request(req, State.ACCEPTED, actor_type="staff", actor_id=str(user.id))
     audit.record(actor_type="staff", actor_id=str(user.id), action="register.added",
                  subject_type="register_entry", subject_id=str(entry.id),
@@ -103,7 +125,8 @@ def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: s
 def change_rating(entry: entries.RegisterEntry, user: StaffUser, rating: Rating,
                   reason: str) -> None:
     before = entry.rating
-    entries.set_rating(entry, rating.value)
+    with tracked(entry):
+        entries.set_rating(entry, rating.value)
     entries.add_rating_change(entry, rating.value, reason, user.name)
     entry.next_review_on = min(entry.next_review_on, review_date(rating, date.today()))
     if rating is Rating.BLUE and entry.cetr_next_on is None:
@@ -118,8 +141,9 @@ CLOSING_REASONS = ("turned_18_adult_register", "consent_withdrawn", "risk_reduce
 
 
 def close(entry: entries.RegisterEntry, user: StaffUser, reason: str) -> None:
-    entry.closed_at = utcnow()
-    entry.closed_reason = reason
+    with tracked(entry):
+        entry.closed_at = utcnow()
+        entry.closed_reason = reason
     audit.record(actor_type="staff", actor_id=str(user.id), action="register.closed",
                  subject_type="register_entry", subject_id=str(entry.id),
                  detail={"reason": reason})

@@ -187,7 +187,8 @@ def register_rating(entry_id: int) -> Response | str:
 @staff_only(*CASEWORK)
 def register_details(entry_id: int) -> Response | str:
     def apply(entry: entries.RegisterEntry, user: StaffUser, form: DetailsForm) -> None:
-        entry.keyworker = form.keyworker.data or None
+        with decisions.tracked(entry):
+            entry.keyworker = form.keyworker.data or None
         entry.next_review_on = form.next_review_on.data
         entry.cetr_last_on = form.cetr_last_on.data
         entry.cetr_next_on = form.cetr_next_on.data

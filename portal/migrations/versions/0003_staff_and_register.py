@@ -130,6 +130,12 @@ def upgrade() -> None:
     with op.batch_alter_table('register_rating_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_register_rating_changes_entry_id'), ['entry_id'], unique=False)
 
+    op.create_table('register_stats',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'key', name=op.f('pk_register_stats'))
+    )
     # Plain ADD COLUMN (no table rebuild on SQLite: other tables refer to this one).
     op.add_column('support_requests', sa.Column('priority', sa.Integer(), nullable=False,
                                                 server_default='1'))
@@ -193,6 +199,7 @@ def downgrade() -> None:
 
     op.drop_table('register_entries')
     op.drop_table('staff_users')
+    op.drop_table('register_stats')
     with op.batch_alter_table('staff_sign_in_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sign_in_attempts_key'))
         batch_op.drop_index(batch_op.f('ix_staff_sign_in_attempts_at'))
