@@ -91,8 +91,12 @@ def reset_sequences() -> None:
         return
     from sqlalchemy import text
 
-    for table in ("support_requests", "register_entries"):
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))  # noqa: S608 - fixed names
+    statements = (
+        "SELECT setval(pg_get_serial_sequence('support_requests', 'id'), "
+        "(SELECT COALESCE(MAX(id), 1) FROM support_requests))",
+        "SELECT setval(pg_get_serial_sequence('register_entries', 'id'), "
+        "(SELECT COALESCE(MAX(id), 1) FROM register_entries))",
+    )
+    for statement in statements:
+        db.session.execute(text(statement))
 
