@@ -137,6 +137,7 @@ def messages_for(request_id: int) -> list[RequestMessage]:
 
 
 QUEUE_STATES = ("ready_for_triage", "more_info_requested", "awaiting_consent")
+QUEUE_COUNT_CAP = 1000
 
 
 def queue_page(*, states: tuple[str, ...], rating: str | None,
@@ -145,14 +146,19 @@ def queue_page(*, states: tuple[str, ...], rating: str | None,
     """One page of the triage queue: urgent first (suggested Red or Blue), then oldest."""
     from sqlalchemy import func
 
-    query = select(SupportRequest).where(SupportRequest.state.in_(states))
+    conditions = [SupportRequest.state.in_(states)]
     if rating:
-        query = query.where(SupportRequest.suggested_rating == rating)
+        conditions.append(SupportRequest.suggested_rating == rating)
     if assigned_to is not None:
-        query = query.where(SupportRequest.assigned_to_id == assigned_to)
+        conditions.append(SupportRequest.assigned_to_id == assigned_to)
     if unassigned:
-        query = query.where(SupportRequest.assigned_to_id.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        conditions.append(SupportRequest.assigned_to_id.is_(None))
+    query = select(SupportRequest).where(*conditions)
+    # Counted up to a cap, from the index alone: "more than 1,000" is enough to know,
+    # and it costs the same however many requests there are.
+    total = db.session.scalar(select(func.count()).select_from(
+        select(SupportRequest.id).where(*conditions).limit(QUEUE_COUNT_CAP + 1).subquery())
+    ) or 0
     rows = db.session.scalars(
         query.order_by(SupportRequest.priority, SupportRequest.submitted_at, SupportRequest.id)
         .offset(offset).limit(limit))

@@ -70,6 +70,15 @@ def record_decision(day: date, days_taken: int) -> None:
     add(month_of(day), {"decided": 1, "decided_days": days_taken})
 
 
+def live_total(rating: str | None = None) -> int:
+    """Entries on the register now (with this rating, if given)."""
+    from sqlalchemy import func
+
+    keys = [f"live:{rating}"] if rating else [f"live:{r}" for r in RATINGS]
+    return int(db.session.scalar(select(func.coalesce(func.sum(RegisterStat.value), 0))
+                                 .where(RegisterStat.key.in_(keys))) or 0)
+
+
 def monthly(last_month: str, months: int) -> list[tuple[str, dict[str, int]]]:
     """For each of the last N months: the live counts at its end, and its decisions."""
     rows = db.session.execute(select(RegisterStat.month, RegisterStat.key,

@@ -8,7 +8,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal.common.auth import CASEWORK, current_staff, staff_only
-from portal.data.requests import QUEUE_STATES, queue_page
+from portal.data.requests import QUEUE_COUNT_CAP, QUEUE_STATES, queue_page
 from portal.data.staff import Role, all_staff
 from portal.domain.working_days import triage_clock
 from portal.staff import bp
@@ -59,7 +59,10 @@ def queue() -> str:
          names.get(row.assigned_to_id or 0))
         for row in rows
     ]
+    capped = total > QUEUE_COUNT_CAP
+    total = min(total, QUEUE_COUNT_CAP)
     pages = max(1, -(-total // size))
-    return render_template("staff/queue.html", items=items, total=total, page=page,
+    return render_template("staff/queue.html", items=items, total=total, capped=capped,
+                           page=page,
                            pages=pages, show=show, rating=rating,
                            assigned=request.args.get("assigned", ""))

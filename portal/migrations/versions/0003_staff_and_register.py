@@ -71,7 +71,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('register_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_register_entries_child_date_of_birth'), ['child_date_of_birth'], unique=False)
-        batch_op.create_index(batch_op.f('ix_register_entries_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index('ix_register_entries_live_order', ['severity', 'next_review_on', 'id'], unique=False, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_register_entries_next_review_on'), ['next_review_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_register_entries_rating'), ['rating'], unique=False)
@@ -194,7 +193,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_register_entries_rating'))
         batch_op.drop_index(batch_op.f('ix_register_entries_next_review_on'))
         batch_op.drop_index('ix_register_entries_live_order', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
-        batch_op.drop_index(batch_op.f('ix_register_entries_closed_at'))
         batch_op.drop_index(batch_op.f('ix_register_entries_child_date_of_birth'))
 
     op.drop_table('register_entries')
