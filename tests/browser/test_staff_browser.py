@@ -109,6 +109,16 @@ def test_manager_and_admin_pages_pass_axe(page, live_database):
     sign_in(page, create_staff(live_database, "register_manager", "Morgan Manager"))
     page.goto("/staff/audit")
     clean(page, "audit log")
+    for path, what in (("/staff/attention", "needs attention"),
+                       ("/staff/meeting?date=2099-01-01", "meeting"),
+                       ("/staff/dashboard", "dashboard"),
+                       ("/staff/queue?show=all", "queue, all open requests")):
+        page.goto(path)
+        clean(page, what)
+    page.goto("/staff/meeting?date=2099-01-01")
+    if page.get_by_role("button", name="Save the outcome").count():
+        page.get_by_role("button", name="Save the outcome").first.click()
+        clean(page, "meeting, with errors")
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, create_staff(live_database, "admin", "Ada Admin"))
     assert page.url.endswith("/staff/admin/staff")
