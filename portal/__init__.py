@@ -77,6 +77,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.staff import bp as staff_bp
 
     app.register_blueprint(staff_bp)
+    from portal.family import bp as family_bp
+
+    app.register_blueprint(family_bp)
 
     from portal import cli
 

@@ -89,6 +89,9 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "CONSENT_LINK_TTL_DAYS": _int(env, "CONSENT_LINK_TTL_DAYS", 14),
         "WITHDRAW_LINK_TTL_DAYS": _int(env, "WITHDRAW_LINK_TTL_DAYS", 400),
         "YOUNG_PERSON_LINKS_PER_HOUR": _int(env, "YOUNG_PERSON_LINKS_PER_HOUR", 5),
+        # Family sign-in by emailed link.
+        "FAMILY_LINK_TTL_MINUTES": _int(env, "FAMILY_LINK_TTL_MINUTES", 15),
+        "FAMILY_LINKS_PER_HOUR": _int(env, "FAMILY_LINKS_PER_HOUR", 5),
         # Staff sign-in.
         "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
         "STAFF_MAX_HOURS": _int(env, "STAFF_MAX_HOURS", 12),

@@ -60,3 +60,23 @@ def search_events(*, actor_id: str | None, subject_type: str | None, subject_ids
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
     return list(rows), int(total)
+
+
+def staff_views(request_id: int, entry_id: int | None) -> list[tuple[Any, str]]:
+    """(when, role) for every time staff opened this child's request or register entry."""
+    from portal.data.staff import StaffUser
+
+    subjects = [("request", str(request_id))]
+    if entry_id is not None:
+        subjects.append(("register_entry", str(entry_id)))
+    from sqlalchemy import Integer, and_, cast, or_
+
+    rows = db.session.execute(
+        select(AuditEvent.occurred_at, StaffUser.role)
+        .join(StaffUser, StaffUser.id == cast(AuditEvent.actor_id, Integer))
+        .where(AuditEvent.actor_type == "staff",
+               AuditEvent.action.in_(["request.viewed", "register.viewed"]),
+               or_(*(and_(AuditEvent.subject_type == t, AuditEvent.subject_id == i)
+                     for t, i in subjects)))
+        .order_by(AuditEvent.occurred_at.desc()))
+    return [(at, role) for at, role in rows]

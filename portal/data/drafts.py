@@ -40,7 +40,7 @@ class EmailLink(Base):
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("support_requests.id", ondelete="CASCADE"), index=True
     )
-    subject: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -128,3 +128,12 @@ def find_email_link(nonce_hash: str, purpose: str) -> EmailLink | None:
     return db.session.scalars(
         select(EmailLink).where(EmailLink.nonce_hash == nonce_hash, EmailLink.purpose == purpose)
     ).first()
+
+
+def count_links_for_subject(purpose: str, subject: str, since: datetime) -> int:
+    """Links of one purpose issued for one subject (an email address) since a moment."""
+    return int(db.session.scalar(
+        select(func.count()).select_from(EmailLink).where(
+            EmailLink.purpose == purpose, EmailLink.subject == subject,
+            EmailLink.created_at >= since)
+    ) or 0)

@@ -3,13 +3,16 @@
 from portal.data.audit import AuditEvent
 from portal.data.consent import Consent, ConsentText, ConsentWithdrawal, StaffFindingRecord
 from portal.data.drafts import Draft, EmailLink
+from portal.data.family import EvidenceDocument, FamilyAccess, FamilyAccount, FamilyUpdate
 from portal.data.outbox import OutboxMessage
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
 from portal.data.requests import RequestMessage, SupportRequest
 from portal.data.staff import SignInAttempt, StaffUser
 from portal.data.stats import RegisterStat
 
-__all__ = ["AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
-           "OutboxMessage", "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote",
-           "RegisterStat", "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser",
-           "SupportRequest"]
+__all__ = [
+    "AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
+    "EvidenceDocument", "FamilyAccess", "FamilyAccount", "FamilyUpdate", "OutboxMessage",
+    "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote", "RegisterStat",
+    "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",
+]

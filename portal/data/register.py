@@ -34,6 +34,8 @@ class RegisterEntry(Timestamped, Base):
     severity: Mapped[int] = mapped_column(Integer)  # 0 Blue, 1 Red, 2 Amber, 3 Green
     rating_released: Mapped[bool] = mapped_column(Boolean, default=False)
     keyworker: Mapped[str | None] = mapped_column(String(200))
+    keyworker_contact: Mapped[str | None] = mapped_column(String(200))  # phone or email
+    flag: Mapped[str | None] = mapped_column(String(40))  # e.g. "admission_reported"
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
     cetr_last_on: Mapped[date | None] = mapped_column(Date)
     cetr_next_on: Mapped[date | None] = mapped_column(Date)

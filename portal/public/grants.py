@@ -29,8 +29,23 @@ def may_see_confirmation(reference: str) -> bool:
     return reference in session.get(REQUESTS, [])
 
 
-def allow_consent(reference: str) -> None:
+INVITED = "invited_emails"  # reference -> the address a consent link was sent to
+
+
+def allow_consent(reference: str, invited: str | None = None) -> None:
     _add(CONSENT, reference)
+    _remember_invited(reference, invited)
+
+
+def _remember_invited(reference: str, invited: str | None) -> None:
+    if invited:
+        known = dict(session.get(INVITED, {}))
+        known[reference] = invited
+        session[INVITED] = dict(list(known.items())[-KEEP:])
+
+
+def invited_email(reference: str) -> str | None:
+    return (session.get(INVITED) or {}).get(reference)
 
 
 def may_give_consent(reference: str) -> bool:
@@ -45,9 +60,10 @@ def may_see_consent(consent_id: str) -> bool:
     return consent_id in session.get(SIGNED, [])
 
 
-def allow_young_person(reference: str) -> None:
+def allow_young_person(reference: str, invited: str | None = None) -> None:
     session[YOUNG_PERSON] = reference
     session.permanent = True
+    _remember_invited(reference, invited)
 
 
 def young_person_reference() -> str | None:

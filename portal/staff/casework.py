@@ -27,13 +27,14 @@ from portal.public.request import forms as request_forms
 from portal.staff import bp, decisions
 
 RATING_CHOICES = [
-    SelectChoice("red", _l("Red"), render_kw={"hint": _l("High risk: a plan is needed now")}),
-    SelectChoice("amber", _l("Amber"), render_kw={"hint": _l("At risk: support must be "
-                                                              "coordinated")}),
-    SelectChoice("green", _l("Green"), render_kw={"hint": _l("Needs watching: community "
-                                                              "support is enough for now")}),
-    SelectChoice("blue", _l("Blue"), render_kw={"hint": _l("In a mental-health hospital "
-                                                            "now")}),
+    SelectChoice("red", _l("Red"), render_kw={"hint": _l(
+        "Immediate risk of admission or breakdown: urgent, coordinated crisis response")}),
+    SelectChoice("amber", _l("Amber"), render_kw={"hint": _l(
+        "High risk of crisis or placement breakdown: multi-agency planning now")}),
+    SelectChoice("green", _l("Green"), render_kw={"hint": _l(
+        "Struggling, but can stay safely where they are with the right support")}),
+    SelectChoice("blue", _l("Blue"), render_kw={"hint": _l(
+        "In a mental-health hospital now")}),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from portal.common import notify
 from portal.common.i18n import gettext
 from portal.data import audit, outbox, stats
 from portal.data import register as entries
@@ -52,8 +53,6 @@ def _tell_family(req: SupportRequest, kind: str, dedupe: str | None = None,
         return
     with force_locale(req.locale):
         subjects = {
-            "more_info": gettext("We need some more information: %(reference)s",
-                                 reference=req.reference),
             "declined": gettext("Our decision about your request: %(reference)s",
                                 reference=req.reference),
             "accepted": gettext("Our decision about your request: %(reference)s",
@@ -78,7 +77,13 @@ def assign(req: SupportRequest, user: StaffUser) -> None:
 def ask_for_information(req: SupportRequest, user: StaffUser, question: str) -> None:
     add_message(req, from_staff=True, author=user.name, body=question)
     move_request(req, State.MORE_INFO_REQUESTED, actor_type="staff", actor_id=str(user.id))
-    _tell_family(req, "more_info")
+    notify.tell(req, "message")
+
+
+def send_message(req: SupportRequest, user: StaffUser, body: str) -> None:
+    add_message(req, from_staff=True, author=user.name, body=body)
+    _audit(user, "request.message", req)
+    notify.tell(req, "message")
 
 
 def decline(req: SupportRequest, user: StaffUser, reason: str, help_text: str) -> None:
@@ -88,6 +93,7 @@ def decline(req: SupportRequest, user: StaffUser, reason: str, help_text: str) -
     move_request(req, State.DECLINED, actor_type="staff", actor_id=str(user.id))
     _tell_family(req, "declined", dedupe=f"decision:{req.reference}", reason=reason,
                  help_text=help_text)
+    notify.tell(req, "status", dedupe=f"status:{req.reference}:declined")
 
 
 def review_date(rating: Rating, today: date) -> date:
@@ -119,6 +125,7 @@ def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: s
                  subject_type="register_entry", subject_id=str(entry.id),
                  detail={"request": req.id, "rating": rating.value})
     _tell_family(req, "accepted", dedupe=f"decision:{req.reference}")
+    notify.tell(req, "status", dedupe=f"status:{req.reference}:accepted")
     return entry
 
 

@@ -139,7 +139,7 @@ def test_ask_for_more_information_keeps_the_question_out_of_the_email(app, clien
         db = _db(app)
         assert db.session.get(SupportRequest, req.id).state == "more_info_requested"
         mail = db.session.scalars(sa.select(OutboxMessage).where(
-            OutboxMessage.kind == "decision_more_info",
+            OutboxMessage.kind == "family_message",
             OutboxMessage.to_address == req.contact_email)).one()
         assert "Which school" not in mail.body and req.reference in mail.body
     assert "Which school does Robin go to now?" in client.get(

@@ -75,7 +75,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('email_links', schema=None) as batch_op:
         batch_op.add_column(sa.Column('request_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('subject', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('subject', sa.String(length=254), nullable=True))
         batch_op.create_index(batch_op.f('ix_email_links_request_id'), ['request_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_email_links_request_id_support_requests'), 'support_requests', ['request_id'], ['id'], ondelete='CASCADE')
 

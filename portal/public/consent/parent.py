@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from portal.common import links
 from portal.common.access import public
 from portal.data import consent as store
+from portal.data import family as family_store
 from portal.data.base import utcnow
 from portal.data.drafts import count_recent_links
 from portal.data.requests import SupportRequest, find_request, find_request_by_reference
@@ -91,6 +92,9 @@ def consent_agree(reference: str) -> Response | str:
         )
         session.pop(RESPONSIBILITY, None)
         grants.signed(consent.id)
+        invited = grants.invited_email(reference)
+        if invited:  # they can follow the request from their own email from now on
+            family_store.grant(req.id, invited, "parent")
         return redirect(url_for("public.consent_signed", consent_id=consent.id))
     return render_template("public/consent/agree.html", form=form, req=req, text=text,
                            blocks=records.blocks(text.body), name=child_name(req))
@@ -136,7 +140,7 @@ def consent_link(token: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not links.use(result):
             return link_problem(links.LinkProblem.USED)
-        grants.allow_consent(req.reference)
+        grants.allow_consent(req.reference, invited=result.subject)
         return redirect(url_for("public.consent_start", reference=req.reference))
     return render_template("public/consent/link.html", name=child_name(req))
 

@@ -171,15 +171,19 @@ def withdraw_link(consent: store.Consent) -> str:
     return _link("public.withdraw_link", token=token)
 
 
-def parent_consent_link(request: SupportRequest) -> str:
+def parent_consent_link(request: SupportRequest, email: str | None = None) -> str:
+    """A link to give a parent's consent. With an email, whoever uses it may follow the
+    request from that address afterwards."""
     days = int(current_app.config["CONSENT_LINK_TTL_DAYS"])
-    token = links.issue(PARENT_LINK, ttl=timedelta(days=days), request_id=request.id)
+    token = links.issue(PARENT_LINK, ttl=timedelta(days=days), request_id=request.id,
+                        subject=email)
     return _link("public.consent_link", token=token)
 
 
-def young_person_link(request: SupportRequest) -> str:
+def young_person_link(request: SupportRequest, email: str | None = None) -> str:
     days = int(current_app.config["CONSENT_LINK_TTL_DAYS"])
-    token = links.issue(YOUNG_PERSON_LINK, ttl=timedelta(days=days), request_id=request.id)
+    token = links.issue(YOUNG_PERSON_LINK, ttl=timedelta(days=days), request_id=request.id,
+                        subject=email)
     return _link("public.young_person_link", token=token)
 
 
@@ -198,7 +202,7 @@ def queue_parent_invitation(request: SupportRequest, address: str) -> None:
         subject = gettext("You are asked to give consent: %(reference)s",
                           reference=request.reference)
         body = render_template("email/consent_invitation.txt", request=request,
-                               link=parent_consent_link(request),
+                               link=parent_consent_link(request, address),
                                days=current_app.config["CONSENT_LINK_TTL_DAYS"])
     outbox.queue_message(kind="consent_invitation", to_address=address, subject=subject,
                          body=body, locale=request.locale)
@@ -208,7 +212,7 @@ def queue_young_person_invitation(request: SupportRequest, address: str) -> None
     with force_locale(request.locale):
         subject = gettext("We would like to know what you think")
         body = render_template("email/young_person_invitation.txt", request=request,
-                               link=young_person_link(request),
+                               link=young_person_link(request, address),
                                days=current_app.config["CONSENT_LINK_TTL_DAYS"])
     outbox.queue_message(kind="young_person_invitation", to_address=address, subject=subject,
                          body=body, locale=request.locale)

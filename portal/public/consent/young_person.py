@@ -16,10 +16,11 @@ from werkzeug.wrappers import Response
 from portal.common import links
 from portal.common.access import public
 from portal.data import consent as store
+from portal.data import family as family_store
 from portal.data.base import utcnow
 from portal.data.drafts import count_recent_links
 from portal.data.requests import SupportRequest, find_request, find_request_by_reference
-from portal.domain.consent import Decision, Signer
+from portal.domain.consent import OWN_DECISION_AGE, Decision, Signer
 from portal.public import bp, grants
 from portal.public.consent import records
 from portal.public.consent.forms import EmailForm, HowToAskForm, YoungPersonForm
@@ -115,7 +116,7 @@ def young_person_link(token: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not links.use(result):
             return link_problem(links.LinkProblem.USED)
-        grants.allow_young_person(req.reference)
+        grants.allow_young_person(req.reference, invited=result.subject)
         return redirect(url_for("public.young_person_read"))
     return render_template("public/consent/young_person_welcome.html", name=child_name(req))
 
@@ -154,6 +155,9 @@ def young_person_answer() -> Response | str:
             locale=req.locale,
         )
         grants.signed(consent.id)
+        invited = grants.invited_email(req.reference)
+        if invited and records.status_for(req).age >= OWN_DECISION_AGE:
+            family_store.grant(req.id, invited, "young_person")  # their own access at 16
         return redirect(url_for("public.young_person_done", consent_id=consent.id))
     return render_template("public/consent/young_person_answer.html", form=form,
                            name=child_name(req))

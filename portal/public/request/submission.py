@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
-from portal.data import audit, outbox
+from portal.data import audit, family, outbox
 from portal.data.base import utcnow
 from portal.data.drafts import Draft
 from portal.data.requests import (
@@ -137,6 +137,8 @@ def submit(draft: Draft, idempotency_key: str) -> tuple[SupportRequest, bool]:
         subject_id=str(request.id),
         detail={"reference": request.reference, "suggested_rating": request.suggested_rating},
     )
+    if request.contact_email:  # they can sign in by email to follow the request
+        family.grant(request.id, request.contact_email, "requester")
     # Nobody is on the register without consent: the request waits for it.
     move_request(request, State.AWAITING_CONSENT, actor_type="system")
     _queue_confirmation(request)

@@ -1,0 +1,15 @@
+"""Families follow their requests: sign in by email link, status, rating, messages."""
+
+from flask import Blueprint
+
+bp = Blueprint("family", __name__, url_prefix="/account")
+
+
+@bp.context_processor
+def _family_email() -> dict[str, object]:
+    from portal.family.session import current_email
+
+    return {"family_email": current_email()}
+
+
+from portal.family import sign_in, views  # noqa: E402,F401
