@@ -50,3 +50,16 @@ def audit_log() -> str:
     return render_template("staff/audit.html", events=events, total=total, page=page,
                            pages=max(1, -(-total // PAGE)), staff=staff, names=names,
                            actor=actor or "", reference=reference, not_found=not_found)
+
+
+@bp.get("/verify")
+@staff_only(Role.TRIAGE, Role.MANAGER)
+def verify_evidence() -> str:
+    """Check an evidence summary a family has shown someone, by the code printed on it."""
+    from portal.data.family import find_evidence
+    from portal.data.requests import find_request
+
+    code = request.args.get("code", "").strip()
+    document = find_evidence(code) if code else None
+    req = find_request(document.request_id) if document else None
+    return render_template("staff/verify.html", code=code, document=document, req=req)

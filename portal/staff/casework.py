@@ -47,6 +47,11 @@ class QuestionForm(VersionedForm):
                          validators=[InputRequired(_l("Enter your question for the family"))])
 
 
+class MessageForm(VersionedForm):
+    body = long_text(_l("Message to the family"), what=_l("Your message"),
+                     validators=[InputRequired(_l("Enter your message"))])
+
+
 class DeclineForm(VersionedForm):
     reason = long_text(_l("Why are they not being added?"), what=_l("The reason"),
                        validators=[InputRequired(_l("Enter the reason, in plain words"))])
@@ -172,11 +177,11 @@ def request_assign(request_id: int) -> Response:
 
 
 def _action(request_id: int, form_class: type[VersionedForm], template: str,
-            act: Any, allowed: State) -> Response | str:
+            act: Any, allowed: State | None) -> Response | str:
     user = current_staff()
     assert user is not None
     req = load(request_id, user)
-    if allowed not in ALLOWED[State(req.state)]:
+    if allowed is not None and allowed not in ALLOWED[State(req.state)]:
         return redirect(url_for("staff.request_view", request_id=req.id))
     form = form_class(data={"version": req.version_id, **_defaults(form_class, req)})
     conflict = None
@@ -203,6 +208,14 @@ def request_more_info(request_id: int) -> Response | str:
     return _action(request_id, QuestionForm, "staff/more_info.html",
                    lambda req, user, form: decisions.ask_for_information(
                        req, user, form.question.data), State.MORE_INFO_REQUESTED)
+
+
+@bp.route("/requests/<int:request_id>/message", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_message(request_id: int) -> Response | str:
+    return _action(request_id, MessageForm, "staff/message.html",
+                   lambda req, user, form: decisions.send_message(req, user, form.body.data),
+                   None)
 
 
 @bp.route("/requests/<int:request_id>/decline", methods=["GET", "POST"])

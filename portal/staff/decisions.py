@@ -136,6 +136,8 @@ def change_rating(entry: entries.RegisterEntry, user: StaffUser, rating: Rating,
         entries.set_rating(entry, rating.value)
     entries.add_rating_change(entry, rating.value, reason, user.name)
     entry.next_review_on = min(entry.next_review_on, review_date(rating, date.today()))
+    if rating is Rating.BLUE:
+        entry.flag = None  # the reported admission has been acted on
     if rating is Rating.BLUE and entry.cetr_next_on is None:
         entry.cetr_next_on = date.today() + timedelta(weeks=2)  # after an admission
     audit.record(actor_type="staff", actor_id=str(user.id), action="register.rating",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from portal.common.auth import CASEWORK, current_staff, staff_only
-from portal.data.requests import QUEUE_COUNT_CAP, QUEUE_STATES, queue_page
+from portal.data import family as family_store
+from portal.data.requests import QUEUE_COUNT_CAP, QUEUE_STATES, find_request, queue_page
 from portal.data.staff import Role, all_staff
 from portal.domain.working_days import triage_clock
 from portal.staff import bp
@@ -62,7 +63,29 @@ def queue() -> str:
     capped = total > QUEUE_COUNT_CAP
     total = min(total, QUEUE_COUNT_CAP)
     pages = max(1, -(-total // size))
+    updates = [(u, find_request(u.request_id)) for u in family_store.open_updates(20)]
     return render_template("staff/queue.html", items=items, total=total, capped=capped,
+                           updates=updates,
                            page=page,
                            pages=pages, show=show, rating=rating,
                            assigned=request.args.get("assigned", ""))
+
+
+@bp.post("/updates/<int:update_id>/seen")
+@staff_only(*CASEWORK)
+def update_seen(update_id: int) -> Response:
+    """A family's update has been read and acted on: it leaves the top of the queue."""
+    from portal.data import audit
+    from portal.data.base import utcnow
+
+    user = current_staff()
+    update = family_store.find_update(update_id)
+    if update is None or user is None:
+        abort(404)
+    if update.handled_at is None:
+        update.handled_at = utcnow()
+        update.handled_by = user.name
+        audit.record(actor_type="staff", actor_id=str(user.id), action="family_update.seen",
+                     subject_type="request", subject_id=str(update.request_id),
+                     detail={"update": update.id})
+    return redirect(url_for("staff.queue"))

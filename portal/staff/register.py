@@ -41,6 +41,8 @@ class RatingForm(VersionedForm):
 
 class DetailsForm(VersionedForm):
     keyworker = short_text(_l("Keyworker"), what=_l("Keyworker"))
+    keyworker_contact = short_text(_l("How the family can reach the keyworker"),
+                                   what=_l("How to reach the keyworker"))
     next_review_on = DateField(_l("Next review"), what=_l("the next review date"),
                                what_capital=_l("Next review date"))
     cetr_last_on = DateField(_l("Last C(E)TR (optional)"), what=_l("the last C(E)TR date"),
@@ -135,6 +137,7 @@ def _blank_forms(entry: entries.RegisterEntry) -> dict[str, Any]:
              for name, cls in FORMS.items()}
     forms["details"] = DetailsForm(formdata=None, prefix="details", data={
         "version": entry.version_id, "keyworker": entry.keyworker,
+        "keyworker_contact": entry.keyworker_contact,
         "next_review_on": entry.next_review_on, "cetr_last_on": entry.cetr_last_on,
         "cetr_next_on": entry.cetr_next_on})
     return forms
@@ -189,6 +192,7 @@ def register_details(entry_id: int) -> Response | str:
     def apply(entry: entries.RegisterEntry, user: StaffUser, form: DetailsForm) -> None:
         with decisions.tracked(entry):
             entry.keyworker = form.keyworker.data or None
+        entry.keyworker_contact = form.keyworker_contact.data or None
         entry.next_review_on = form.next_review_on.data
         entry.cetr_last_on = form.cetr_last_on.data
         entry.cetr_next_on = form.cetr_next_on.data
