@@ -55,6 +55,6 @@ def begin_write() -> None:
     Ends the read transaction so the next statement opens a write (IMMEDIATE) one.
     """
     if not _write_intent.get():
-        if db.session.in_transaction():
+        if db.session().in_transaction():
             db.session.commit()
         _write_intent.set(True)
