@@ -27,14 +27,15 @@ def _post(page: Any, path: str, data: dict[str, Any]) -> Any:
         "Content-Type": "application/x-www-form-urlencoded"})
 
 
-def send_request(page: Any, born: date, email: str) -> str:
+def send_request(page: Any, born: date, email: str, **overrides: Any) -> str:
     """Fill in the request over HTTP in this browser's session (the journey itself has its
     own browser test), then return the reference."""
     start = page.request.get("/request").text()
     page.request.post("/request/start", form={"csrf_token": CSRF.search(start).group(1)},
                       max_redirects=0)
     answers = parent_answers(born=born, **{"contact-details": {"contact_email": email,
-                                                               "contact_phone": ""}})
+                                                               "contact_phone": ""},
+                                           **overrides})
     for slug, data in answers:
         assert _post(page, f"/request/{slug}", data).status == 302, slug
     check = page.request.get("/request/check-answers").text()

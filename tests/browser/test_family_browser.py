@@ -51,7 +51,10 @@ def test_the_whole_loop(page, browser, live_server, live_database, live_db):
     try:
         family = family_context.new_page()
         email = "loop.family@example.com"
-        reference = send_request(family, years_ago(9), email)
+        reference = send_request(  # a child of its own (no NHS number shared with others)
+            family, years_ago(9), email, **{"nhs-number": {"nhs_number": ""},
+                                            "child-name": {"child_name": "Sam Loop Example",
+                                                           "child_preferred_name": ""}})
         family.goto(f"/consent/{reference}")
         family.get_by_label("Yes").check()
         family.get_by_role("button", name="Continue").click()
