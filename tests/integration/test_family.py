@@ -206,3 +206,24 @@ def test_my_data_shows_everything_and_who_looked(app, client):
 @pytest.mark.parametrize("path", ["/account/", "/account/requests/DSR-AAAA-AAAA"])
 def test_family_pages_need_signing_in(client, path):
     assert client.get(path).headers["Location"].endswith("/account/sign-in")
+
+
+def test_a_young_person_of_16_or_over_gets_their_own_access(app, client):
+    from tests.integration.test_consent import parent_signs, send_request, young_person_answers
+    from tests.support import years_ago
+
+    older = send_request(client, born=years_ago(16, days=30), email="parent16@example.com")
+    parent_signs(client, older)
+    young_person_answers(app, client, older, "yes", address="own16@example.com")
+    own = family_signs_in(app, "own16@example.com")
+    assert older in own.get("/account/").get_data(as_text=True)
+    younger = send_request(app.test_client(), born=years_ago(13), email="p13@example.com")
+    other = app.test_client()
+    other.get("/request")
+    with other.session_transaction() as session:  # the parent's browser, who sent it
+        session["submitted_references"] = [younger]
+    young_person_answers(app, other, younger, "yes", address="own13@example.com")
+    with app.app_context():  # under 16: their views are asked, but no account of their own
+        from portal.data.family import has_access
+
+        assert not has_access("own13@example.com")
