@@ -133,17 +133,22 @@ def load(request_id: int, user: StaffUser, *, viewed: bool = False) -> SupportRe
     return req
 
 
+def last_changed_by(subject_type: str, subject_id: int) -> str:
+    """The member of staff who last changed a record (looking at it is not a change)."""
+    events = audit.events_for(subject_type, str(subject_id))
+    changer = next((e for e in reversed(events) if e.actor_type == "staff"
+                    and not e.action.endswith(".viewed")), None)
+    who = find_staff(int(changer.actor_id)) if changer and changer.actor_id else None
+    return who.name if who else gettext("Someone else")
+
+
 def stale(form: VersionedForm, req: SupportRequest) -> str | None:
     """None if the form was made from the current version, else who changed it since."""
     if str(form.version.data) == str(req.version_id):
         return None
-    events = audit.events_for("request", str(req.id))
-    changer = next((e for e in reversed(events) if e.actor_type == "staff"
-                    and e.action != "request.viewed"), None)
-    who = find_staff(int(changer.actor_id)) if changer and changer.actor_id else None
     return gettext("%(name)s changed this request while you were working on it. Check what "
                    "they did below. What you typed is still here.",
-                   name=who.name if who else gettext("Someone else"))
+                   name=last_changed_by("request", req.id))
 
 
 @bp.get("/requests/<int:request_id>")

@@ -19,10 +19,10 @@ from portal.data import audit
 from portal.data import register as entries
 from portal.data.base import utcnow
 from portal.data.requests import find_request
-from portal.data.staff import Role, StaffUser, find_staff
+from portal.data.staff import Role, StaffUser
 from portal.domain.ratings import Rating
 from portal.staff import bp, decisions
-from portal.staff.casework import RATING_CHOICES, VersionedForm
+from portal.staff.casework import RATING_CHOICES, VersionedForm, last_changed_by
 
 CLOSING_CHOICES = [
     SelectChoice("turned_18_adult_register", _l("Turned 18 and referred to the adult register")),
@@ -85,13 +85,9 @@ def _entry(entry_id: int) -> entries.RegisterEntry:
 def _stale(form: VersionedForm, entry: entries.RegisterEntry) -> str | None:
     if str(form.version.data) == str(entry.version_id):
         return None
-    events = audit.events_for("register_entry", str(entry.id))
-    changer = next((e for e in reversed(events) if e.actor_type == "staff"
-                    and e.action != "register.viewed"), None)
-    who = find_staff(int(changer.actor_id)) if changer and changer.actor_id else None
     return gettext("%(name)s changed this entry while you were working on it. Check what "
                    "they did below. What you typed is still here.",
-                   name=who.name if who else gettext("Someone else"))
+                   name=last_changed_by("register_entry", entry.id))
 
 
 PAGE = 50

@@ -122,6 +122,16 @@ def _finish(user: StaffUser) -> Response:
     return redirect(pending.get("next") or url_for("staff.home"))
 
 
+def _check_code(user: StaffUser, form: CodeForm) -> tuple[bool, str | None]:
+    """(accepted, the problem to show if a code was sent and refused)."""
+    if not form.validate_on_submit():
+        return False, None
+    if _locked(user.email) or not _code_ok(user, form.code.data or ""):
+        record_attempt(user.email, False)
+        return False, _refused()
+    return True, None
+
+
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @public
 def code() -> Response | str:
@@ -129,13 +139,9 @@ def code() -> Response | str:
     if user is None or user.totp_confirmed_at is None:
         return redirect(url_for("staff.sign_in"))
     form = CodeForm()
-    problem = None
-    if form.validate_on_submit():
-        if _locked(user.email) or not _code_ok(user, form.code.data or ""):
-            record_attempt(user.email, False)
-            problem = _refused()
-        else:
-            return _finish(user)
+    accepted, problem = _check_code(user, form)
+    if accepted:
+        return _finish(user)
     return render_template("staff/code.html", form=form, problem=problem)
 
 
@@ -149,14 +155,10 @@ def enrol() -> Response | str:
     if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()
     form = CodeForm()
-    problem = None
-    if form.validate_on_submit():
-        if _locked(user.email) or not _code_ok(user, form.code.data or ""):
-            record_attempt(user.email, False)
-            problem = _refused()
-        else:
-            user.totp_confirmed_at = utcnow()
-            return _finish(user)
+    accepted, problem = _check_code(user, form)
+    if accepted:
+        user.totp_confirmed_at = utcnow()
+        return _finish(user)
     uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
         name=user.email, issuer_name=current_app.config["SERVICE_NAME"])
     qr = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704 - segno's own SVG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
@@ -12,7 +13,7 @@ from portal.common.access import public
 from portal.data import consent as store
 from portal.data import family as family_store
 from portal.data.base import utcnow
-from portal.data.drafts import count_recent_links
+from portal.data.drafts import EmailLink, count_recent_links
 from portal.data.requests import SupportRequest, find_request, find_request_by_reference
 from portal.domain.consent import Decision, Signer
 from portal.domain.request_states import State
@@ -126,12 +127,15 @@ def _too_many() -> str:
     return gettext("You have sent a lot of links. Wait an hour, then try again")
 
 
-@bp.route("/consent/link/<token>", methods=["GET", "POST"])
-@public
-def consent_link(token: str) -> Response | str | tuple[str, int]:
-    """An emailed link to give consent: the GET shows a button, the POST uses it up."""
-    ttl = timedelta(days=int(current_app.config["CONSENT_LINK_TTL_DAYS"]))
-    result = links.check(token, records.PARENT_LINK, ttl=ttl)
+LinkPage = Callable[[EmailLink, SupportRequest], Response | str]
+
+
+def follow_link(token: str, purpose: str, ttl_setting: str, *, page: LinkPage,
+                use: LinkPage) -> Response | str | tuple[str, int]:
+    """Every emailed link about a request: the GET shows a page with a button (a mail
+    scanner fetching the link changes nothing), the POST uses the link up and acts."""
+    ttl = timedelta(days=int(current_app.config[ttl_setting]))
+    result = links.check(token, purpose, ttl=ttl)
     if isinstance(result, links.LinkProblem):
         return link_problem(result)
     req = find_request(result.request_id or 0)
@@ -140,9 +144,21 @@ def consent_link(token: str) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not links.use(result):
             return link_problem(links.LinkProblem.USED)
-        grants.allow_consent(req.reference, invited=result.subject)
+        return use(result, req)
+    return page(result, req)
+
+
+@bp.route("/consent/link/<token>", methods=["GET", "POST"])
+@public
+def consent_link(token: str) -> Response | str | tuple[str, int]:
+    """An emailed link to give a parent's consent."""
+    def use(link: EmailLink, req: SupportRequest) -> Response:
+        grants.allow_consent(req.reference, invited=link.subject)
         return redirect(url_for("public.consent_start", reference=req.reference))
-    return render_template("public/consent/link.html", name=child_name(req))
+
+    return follow_link(token, records.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
+                       page=lambda link, req: render_template("public/consent/link.html",
+                                                              name=child_name(req)))
 
 
 def link_problem(problem: links.LinkProblem) -> tuple[str, int]:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
-from portal.common import links
 from portal.common.access import public
 from portal.data import consent as store
-from portal.data.requests import find_request
+from portal.data.drafts import EmailLink
+from portal.data.requests import SupportRequest, find_request
 from portal.public import bp, grants
 from portal.public.consent import records
 from portal.public.consent.forms import WithdrawForm
-from portal.public.consent.parent import child_name, link_problem
+from portal.public.consent.parent import child_name, follow_link
 
 WITHDRAWING = "withdrawing_consent"
 WITHDRAWN = "withdrawn_consent"
@@ -24,19 +22,16 @@ WITHDRAWN = "withdrawn_consent"
 @public
 def withdraw_link(token: str) -> Response | str | tuple[str, int]:
     """Step 1 from the email: the GET shows a button, the POST uses the link up."""
-    ttl = timedelta(days=int(current_app.config["WITHDRAW_LINK_TTL_DAYS"]))
-    result = links.check(token, records.WITHDRAW, ttl=ttl)
-    if isinstance(result, links.LinkProblem):
-        return link_problem(result)
-    consent = store.find_consent(result.subject or "")
-    if consent is None:
-        return link_problem(links.LinkProblem.INVALID)
-    if request.method == "POST":
-        if not links.use(result):
-            return link_problem(links.LinkProblem.USED)
+    def use(link: EmailLink, req: SupportRequest) -> Response | str:
+        consent = store.find_consent(link.subject or "")
+        if consent is None or consent.request_id != req.id:
+            abort(404)
         session[WITHDRAWING] = consent.id
         return redirect(url_for("public.withdraw_confirm"))
-    return render_template("public/consent/withdraw_link.html")
+
+    return follow_link(token, records.WITHDRAW, "WITHDRAW_LINK_TTL_DAYS", use=use,
+                       page=lambda link, req: render_template(
+                           "public/consent/withdraw_link.html"))
 
 
 @bp.post("/withdraw/start/<consent_id>")

@@ -9,17 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import segno
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, session, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from portal.common import links
 from portal.common.access import public
 from portal.data import consent as store
 from portal.data import family as family_store
 from portal.data.base import utcnow
-from portal.data.drafts import count_recent_links
-from portal.data.requests import SupportRequest, find_request, find_request_by_reference
+from portal.data.drafts import EmailLink, count_recent_links
+from portal.data.requests import SupportRequest, find_request_by_reference
 from portal.domain.consent import OWN_DECISION_AGE, Decision, Signer
 from portal.public import bp, grants
 from portal.public.consent import records
@@ -27,7 +26,7 @@ from portal.public.consent.forms import EmailForm, HowToAskForm, YoungPersonForm
 from portal.public.consent.parent import (
     _too_many,
     child_name,
-    link_problem,
+    follow_link,
     request_for_consent,
 )
 
@@ -106,19 +105,13 @@ def _young_persons_request() -> SupportRequest:
 @bp.route("/young-person/start/<token>", methods=["GET", "POST"])
 @public
 def young_person_link(token: str) -> Response | str | tuple[str, int]:
-    ttl = timedelta(days=int(current_app.config["CONSENT_LINK_TTL_DAYS"]))
-    result = links.check(token, records.YOUNG_PERSON_LINK, ttl=ttl)
-    if isinstance(result, links.LinkProblem):
-        return link_problem(result)
-    req = find_request(result.request_id or 0)
-    if req is None:
-        return link_problem(links.LinkProblem.INVALID)
-    if request.method == "POST":
-        if not links.use(result):
-            return link_problem(links.LinkProblem.USED)
-        grants.allow_young_person(req.reference, invited=result.subject)
+    def use(link: EmailLink, req: SupportRequest) -> Response:
+        grants.allow_young_person(req.reference, invited=link.subject)
         return redirect(url_for("public.young_person_read"))
-    return render_template("public/consent/young_person_welcome.html", name=child_name(req))
+
+    return follow_link(token, records.YOUNG_PERSON_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
+                       page=lambda link, req: render_template(
+                           "public/consent/young_person_welcome.html", name=child_name(req)))
 
 
 @bp.get("/young-person/yourself/<reference>")
