@@ -7,17 +7,14 @@ per address in the database.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
-from wtforms.validators import InputRequired
 
 from portal.common import links
 from portal.common.access import public
-from portal.common.forms import BaseForm, short_text
+from portal.common.forms import BaseForm, email_field
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
 from portal.data import audit, outbox
@@ -26,22 +23,13 @@ from portal.data.base import utcnow
 from portal.data.drafts import count_links_for_subject
 from portal.family import bp
 from portal.family import session as family_session
-from portal.public.request.forms import normalise_email
 
 PURPOSE = "family-sign-in"
 SENT_TO = "family_link_sent_to"
 
 
 class EmailForm(BaseForm):
-    email = short_text(_l("Email address"), what=_l("Email address"), limit=254,
-                       validators=[InputRequired(_l("Enter your email address"))])
-
-    def validate_email(self, field: Any) -> None:
-        try:
-            field.data = normalise_email(field.data or "")
-        except ValueError:
-            raise ValidationError(_l("Enter an email address in the correct format, like "
-                                     "name@example.com")) from None
+    email = email_field(_l("Email address"), required=_l("Enter your email address"))
 
 
 def _ttl() -> timedelta:

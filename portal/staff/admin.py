@@ -12,13 +12,12 @@ from wtforms.validators import InputRequired
 
 from portal.common import auth
 from portal.common.auth import staff_only
-from portal.common.forms import BaseForm, short_text
+from portal.common.forms import BaseForm, email_field, short_text
 from portal.common.i18n import lazy_gettext as _l
 from portal.data import audit
 from portal.data.base import utcnow
 from portal.data.staff import Role, add_staff, all_staff, find_staff, find_staff_by_email
 from portal.domain.passwords import PasswordProblem, password_problems
-from portal.public.request.forms import normalise_email
 from portal.staff import bp
 
 ROLE_CHOICES = [
@@ -39,19 +38,14 @@ PASSWORD_MESSAGES = {
 class StaffForm(BaseForm):
     name = short_text(_l("Full name"), what=_l("Full name"),
                       validators=[InputRequired(_l("Enter their full name"))])
-    email = short_text(_l("Work email address"), what=_l("Email address"), limit=254,
-                       validators=[InputRequired(_l("Enter their work email address"))])
+    email = email_field(_l("Work email address"),
+                        required=_l("Enter their work email address"))
     role = RadioField(_l("Role"), choices=ROLE_CHOICES,
                       validators=[InputRequired(_l("Select a role"))])
     password = PasswordField(_l("First password"),
                              validators=[InputRequired(_l("Enter a first password"))])
 
     def validate_email(self, field: Any) -> None:
-        try:
-            field.data = normalise_email(field.data or "")
-        except ValueError:
-            raise ValidationError(_l("Enter an email address in the correct format, like "
-                                     "name@example.com")) from None
         if find_staff_by_email(field.data):
             raise ValidationError(_l("There is already an account with this email address"))
 

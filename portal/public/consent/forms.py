@@ -8,9 +8,8 @@ from wtforms import BooleanField, RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from portal.common.forms import BaseForm, long_text, short_text
+from portal.common.forms import BaseForm, email_field, long_text, short_text
 from portal.common.i18n import lazy_gettext as _l
-from portal.public.request.forms import normalise_email
 
 
 class ResponsibilityForm(BaseForm):
@@ -38,16 +37,7 @@ class ParentConsentForm(BaseForm):
 
 
 class EmailForm(BaseForm):
-    email = short_text(_l("Email address"), what=_l("Email address"), limit=254,
-                       validators=[InputRequired(_l("Enter an email address"))])
-
-    def validate_email(self, field: Any) -> None:
-        try:
-            field.data = normalise_email(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                _l("Enter an email address in the correct format, like name@example.com")
-            ) from None
+    email = email_field(_l("Email address"), required=_l("Enter an email address"))
 
 
 class HowToAskForm(BaseForm):

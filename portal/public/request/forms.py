@@ -6,12 +6,11 @@ import re
 from datetime import date
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, RadioField, SelectMultipleField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from portal.common.forms import BaseForm, DateField, long_text, short_text
+from portal.common.forms import BaseForm, DateField, email_field, long_text, short_text
 from portal.common.i18n import lazy_gettext as _l
 from portal.domain import nhs_number, postcodes
 from portal.domain.ratings import Risk
@@ -275,23 +274,9 @@ class YourNameForm(BaseForm):
 _PHONE = re.compile(r"^\+?[0-9 ()-]{10,20}$")
 
 
-def normalise_email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized
-
-
 class ContactForm(BaseForm):
-    contact_email = short_text(_l("Email address"), what=_l("Email address"), limit=254)
+    contact_email = email_field(_l("Email address"))
     contact_phone = short_text(_l("Phone number"), what=_l("Phone number"), limit=30)
-
-    def validate_contact_email(self, field: Any) -> None:
-        if not field.data:
-            return
-        try:
-            field.data = normalise_email(field.data)
-        except EmailNotValidError:
-            raise ValidationError(
-                _l("Enter an email address in the correct format, like name@example.com")
-            ) from None
 
     def validate_contact_phone(self, field: Any) -> None:
         if not field.data:

@@ -7,12 +7,10 @@ from datetime import timedelta
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
-from wtforms.validators import InputRequired
 
 from portal.common import links
 from portal.common.access import public
-from portal.common.forms import BaseForm, short_text
+from portal.common.forms import BaseForm, email_field
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
 from portal.data import outbox
@@ -20,7 +18,6 @@ from portal.data.base import utcnow
 from portal.data.drafts import count_recent_links, find_live_draft
 from portal.public import bp
 from portal.public.request import steps
-from portal.public.request.forms import normalise_email
 from portal.public.request.views import current_draft
 
 PURPOSE = "save-return"
@@ -31,16 +28,7 @@ def _ttl() -> timedelta:
 
 
 class SaveForm(BaseForm):
-    email = short_text(_l("Email address"), what=_l("Email address"), limit=254,
-                       validators=[InputRequired(_l("Enter your email address"))])
-
-    def validate_email(self, field: object) -> None:
-        try:
-            self.email.data = normalise_email(self.email.data or "")
-        except ValueError:
-            raise ValidationError(
-                _l("Enter an email address in the correct format, like name@example.com")
-            ) from None
+    email = email_field(_l("Email address"), required=_l("Enter your email address"))
 
 
 @bp.route("/request/save", methods=["GET", "POST"])
