@@ -7,6 +7,7 @@ apply. Anywhere else the app refuses to start without a secret key and a databas
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,14 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dates(env: dict[str, str], name: str) -> list[date]:
+    raw = env.get(name, "")
+    try:
+        return [date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be dates like 2026-12-25, separated by commas") from exc
 
 
 def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -105,6 +114,8 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
                         "green": _int(env, "REVIEW_DAYS_GREEN", 91)},
         "CETR_MONTHS_BLUE": _int(env, "CETR_MONTHS_BLUE", 3),
         "QUEUE_PAGE_SIZE": _int(env, "QUEUE_PAGE_SIZE", 25),
+        # Bank holidays (not working days), as YYYY-MM-DD separated by commas.
+        "BANK_HOLIDAYS": _dates(env, "BANK_HOLIDAYS"),
         # Records: kept this long after support ends, then archived, then removed.
         "RETENTION_ACTIVE_MONTHS": _int(env, "RETENTION_ACTIVE_MONTHS", 6),
         "RETENTION_ARCHIVE_YEARS": _int(env, "RETENTION_ARCHIVE_YEARS", 6),

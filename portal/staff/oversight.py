@@ -131,7 +131,7 @@ def _tell_family_after_meeting(entry: entries.RegisterEntry, on: date) -> None:
         return
     with force_locale(req.locale):
         body = render_template("email/meeting_outcome.txt", req=req,
-                               by=add_working_days(on, 2))
+                               by=add_working_days(on, 2, current_app.config["BANK_HOLIDAYS"]))
         subject = gettext("Your register review: %(reference)s", reference=req.reference)
     outbox.queue_message(kind="meeting_outcome", to_address=req.contact_email,
                          subject=subject, body=body, locale=req.locale,

@@ -56,7 +56,8 @@ def queue() -> str:
     items = [
         (row, triage_clock(row.submitted_at.date(), today,
                            urgent=row.suggested_rating in config["URGENT_RATINGS"],
-                           decision_weeks=int(config["DECISION_TARGET_WEEKS"])),
+                           decision_weeks=int(config["DECISION_TARGET_WEEKS"]),
+                           holidays=config["BANK_HOLIDAYS"]),
          names.get(row.assigned_to_id or 0))
         for row in rows
     ]
