@@ -163,3 +163,11 @@ def queue_page(*, states: tuple[str, ...], rating: str | None,
         query.order_by(SupportRequest.priority, SupportRequest.submitted_at, SupportRequest.id)
         .offset(offset).limit(limit))
     return list(rows), int(total)
+
+
+def requests_by_ids(ids: list[int]) -> list[SupportRequest]:
+    """Several requests in one query, newest first."""
+    if not ids:
+        return []
+    return list(db.session.scalars(select(SupportRequest).where(
+        SupportRequest.id.in_(ids)).order_by(SupportRequest.submitted_at.desc())))

@@ -21,9 +21,9 @@ from portal.data import register as entries
 from portal.data.requests import (
     SupportRequest,
     add_message,
-    find_request,
     messages_for,
     move_request,
+    requests_by_ids,
 )
 from portal.domain.request_states import State
 from portal.family import bp
@@ -70,8 +70,8 @@ def _entry(req: SupportRequest) -> entries.RegisterEntry | None:
 @bp.get("/")
 @family_only
 def requests() -> str:
-    rows = [find_request(i) for i in store.request_ids_for(_email())]
-    return render_template("family/requests.html", rows=[r for r in rows if r is not None])
+    rows = requests_by_ids(store.request_ids_for(_email()))
+    return render_template("family/requests.html", rows=rows)
 
 
 def timeline(req: SupportRequest) -> list[tuple[str, Any]]:

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from portal.common.auth import CASEWORK, current_staff, staff_only
 from portal.data import family as family_store
-from portal.data.requests import QUEUE_COUNT_CAP, QUEUE_STATES, find_request, queue_page
+from portal.data.requests import QUEUE_COUNT_CAP, QUEUE_STATES, queue_page, requests_by_ids
 from portal.data.staff import Role, all_staff
 from portal.domain.working_days import triage_clock
 from portal.staff import bp
@@ -64,7 +64,9 @@ def queue() -> str:
     capped = total > QUEUE_COUNT_CAP
     total = min(total, QUEUE_COUNT_CAP)
     pages = max(1, -(-total // size))
-    updates = [(u, find_request(u.request_id)) for u in family_store.open_updates(20)]
+    open_updates = family_store.open_updates(20)
+    by_id = {r.id: r for r in requests_by_ids([u.request_id for u in open_updates])}
+    updates = [(u, by_id.get(u.request_id)) for u in open_updates]
     return render_template("staff/queue.html", items=items, total=total, capped=capped,
                            updates=updates,
                            page=page,
