@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 
 from portal.common.i18n import gettext
+from portal.common.urls import external_url
 from portal.data import audit, outbox
 from portal.data import family as store
 from portal.data.requests import SupportRequest
@@ -23,7 +24,7 @@ def recipients(req: SupportRequest) -> list[str]:
 
 def tell(req: SupportRequest, kind: str, dedupe: str | None = None) -> None:
     """kind: "message" (a new message from staff) or "status" (the request moved on)."""
-    link = current_app.config["BASE_URL"] + url_for("family.sign_in")
+    link = external_url("family.sign_in")
     with force_locale(req.locale):
         subject = (gettext("You have a new message about %(reference)s",
                            reference=req.reference) if kind == "message" else

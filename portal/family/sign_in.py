@@ -17,6 +17,7 @@ from portal.common.access import public
 from portal.common.forms import BaseForm, email_field
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
+from portal.common.urls import external_url
 from portal.data import audit, outbox
 from portal.data import family as store
 from portal.data.base import utcnow
@@ -49,7 +50,7 @@ def sign_in() -> Response | str:
                    < int(current_app.config["FAMILY_LINKS_PER_HOUR"]))
         if allowed and store.has_access(email):
             token = links.issue(PURPOSE, ttl=_ttl(), subject=email)
-            link = current_app.config["BASE_URL"] + url_for("family.sign_in_link", token=token)
+            link = external_url("family.sign_in_link", token=token)
             with force_locale(str(session.get("lang") or "en")):
                 body = render_template("email/family_sign_in.txt", link=link,
                                        minutes=current_app.config["FAMILY_LINK_TTL_MINUTES"])

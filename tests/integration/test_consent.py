@@ -109,6 +109,8 @@ def test_a_parent_signs_and_the_request_is_ready_for_triage(app, client):
             text.body.encode()).hexdigest()
         receipt = last_mail(app, "alex@example.com", "consent_receipt")
         assert reference in receipt.body and "/withdraw/link/" in receipt.body
+        news = last_mail(app, "alex@example.com", "family_status")  # the status moved on
+        assert reference in news.body and "Sam" not in news.body
 
 
 def test_consent_is_never_ticked_for_you_and_mistakes_keep_what_was_typed(client):

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 
-from portal.common import links
+from portal.common import links, notify
 from portal.common.i18n import gettext
+from portal.common.urls import external_url
 from portal.data import audit, outbox
 from portal.data import consent as store
 from portal.data.requests import SupportRequest, move_request
@@ -122,9 +122,11 @@ def refresh_state(request: SupportRequest, actor_type: str, *, after_withdrawal:
     if after_withdrawal and not status.valid and state in OPEN_STATES:
         move_request(request, State.WITHDRAWN, actor_type=actor_type,
                      detail={"why": "consent_withdrawn"})
+        notify.tell(request, "status", dedupe=f"status:{request.reference}:withdrawn")
     elif status.valid and state in {State.SUBMITTED, State.AWAITING_CONSENT}:
         move_request(request, State.READY_FOR_TRIAGE, actor_type=actor_type,
                      detail={"why": "consent_complete"})
+        notify.tell(request, "status", dedupe=f"status:{request.reference}:consent_complete")
     return status
 
 
@@ -154,21 +156,11 @@ def sign(request: SupportRequest, *, signer: Signer, name: str, relationship: st
     return consent
 
 
-def _link(endpoint: str, **values: Any) -> str:
-    """A full link for an email, also from a command (where there is no request)."""
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        with current_app.test_request_context():
-            path = url_for(endpoint, **values)
-    return current_app.config["BASE_URL"] + path
-
-
 def withdraw_link(consent: store.Consent) -> str:
     days = int(current_app.config["WITHDRAW_LINK_TTL_DAYS"])
     token = links.issue(WITHDRAW, ttl=timedelta(days=days), request_id=consent.request_id,
                         subject=consent.id)
-    return _link("public.withdraw_link", token=token)
+    return external_url("public.withdraw_link", token=token)
 
 
 def parent_consent_link(request: SupportRequest, email: str | None = None) -> str:
@@ -177,14 +169,14 @@ def parent_consent_link(request: SupportRequest, email: str | None = None) -> st
     days = int(current_app.config["CONSENT_LINK_TTL_DAYS"])
     token = links.issue(PARENT_LINK, ttl=timedelta(days=days), request_id=request.id,
                         subject=email)
-    return _link("public.consent_link", token=token)
+    return external_url("public.consent_link", token=token)
 
 
 def young_person_link(request: SupportRequest, email: str | None = None) -> str:
     days = int(current_app.config["CONSENT_LINK_TTL_DAYS"])
     token = links.issue(YOUNG_PERSON_LINK, ttl=timedelta(days=days), request_id=request.id,
                         subject=email)
-    return _link("public.young_person_link", token=token)
+    return external_url("public.young_person_link", token=token)
 
 
 def _queue_receipt(request: SupportRequest, consent: store.Consent) -> None:

@@ -13,6 +13,7 @@ from portal.common.access import public
 from portal.common.forms import BaseForm, email_field
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
+from portal.common.urls import external_url
 from portal.data import outbox
 from portal.data.base import utcnow
 from portal.data.drafts import count_recent_links, find_live_draft
@@ -50,7 +51,7 @@ def request_save() -> Response | str:
         else:
             token = links.issue(PURPOSE, draft_id=draft.id, ttl=_ttl())
             address = form.email.data or ""
-            link = current_app.config["BASE_URL"] + url_for("public.request_return", token=token)
+            link = external_url("public.request_return", token=token)
             with force_locale(draft.locale):
                 body = render_template("email/save_return.txt", link=link,
                                        hours=current_app.config["RETURN_LINK_TTL_HOURS"],
