@@ -10,9 +10,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.data.base import utcnow
@@ -65,3 +67,31 @@ def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProble
 def use(link: EmailLink) -> bool:
     """Use the link up. False if it was used a moment ago by another request."""
     return mark_link_used(link)
+
+
+T = TypeVar("T")
+Step = Callable[[EmailLink, T], Any]
+
+
+def follow(token: str, purpose: str, *, ttl: timedelta, problem_template: str,
+           find: Callable[[EmailLink], T | None], on_get: Step[T], on_post: Step[T],
+           gone: LinkProblem = LinkProblem.INVALID) -> Any:
+    """Every emailed link: the GET shows a page with a button (a mail scanner fetching
+    the link changes nothing), the POST uses the link up and acts. A link that cannot be
+    used, or whose subject is gone, gets a clear page (404 or 410) and changes nothing."""
+
+    def problem(kind: LinkProblem) -> tuple[str, int]:
+        status = 404 if kind is LinkProblem.INVALID else 410
+        return render_template(problem_template, problem=kind.value), status
+
+    result = check(token, purpose, ttl=ttl)
+    if isinstance(result, LinkProblem):
+        return problem(result)
+    subject = find(result)
+    if subject is None:
+        return problem(gone)
+    if request.method == "POST":
+        if not use(result):
+            return problem(LinkProblem.USED)
+        return on_post(result, subject)
+    return on_get(result, subject)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, session, url_for
 from flask_babel import force_locale
 from werkzeug.wrappers import Response
 
@@ -74,18 +74,16 @@ def sign_in_sent() -> str:
 @public
 def sign_in_link(token: str) -> Response | str | tuple[str, int]:
     """The GET shows a button (mail scanners must not use the link up); the POST signs in."""
-    result = links.check(token, PURPOSE, ttl=_ttl())
-    if isinstance(result, links.LinkProblem):
-        status = 404 if result is links.LinkProblem.INVALID else 410
-        return render_template("family/link_problem.html", problem=result.value), status
-    if request.method == "POST":
-        if not links.use(result):
-            return render_template("family/link_problem.html", problem="used"), 410
-        family_session.start(result.subject or "")
-        audit.record(actor_type="family", actor_id=store.email_fingerprint(result.subject or ""),
+    def start(link: object, email: str) -> Response:
+        family_session.start(email)
+        audit.record(actor_type="family", actor_id=store.email_fingerprint(email),
                      action="family.signed_in", subject_type="family", subject_id="-")
         return redirect(url_for("family.requests"))  # a clean address, without the token
-    return render_template("family/sign_in_link.html")
+
+    return links.follow(  # type: ignore[no-any-return]
+        token, PURPOSE, ttl=_ttl(), problem_template="family/link_problem.html",
+        find=lambda link: link.subject or None, on_post=start,
+        on_get=lambda link, email: render_template("family/sign_in_link.html"))
 
 
 @bp.post("/sign-out")

@@ -92,10 +92,7 @@ def timeline(req: SupportRequest) -> list[tuple[str, Any]]:
     return steps
 
 
-@bp.get("/requests/<reference>")
-@family_only
-def request_view(reference: str) -> str:
-    req = family_request(reference)
+def _request_page(req: SupportRequest, form: ReplyForm) -> str:
     entry = _entry(req)
     released = entry if entry is not None and entry.rating_released else None
     weeks = int(current_app.config["DECISION_TARGET_WEEKS"])
@@ -104,8 +101,14 @@ def request_view(reference: str) -> str:
         entry=released, actions=entries.actions_for(entry.id) if released else [],
         messages=messages_for(req.id), updates=store.updates_for(req.id),
         decide_by=req.submitted_at.date() + timedelta(weeks=weeks), today=date.today(),
-        form=ReplyForm(formdata=None), name=req.child_preferred_name or req.child_name,
+        form=form, name=req.child_preferred_name or req.child_name,
     )
+
+
+@bp.get("/requests/<reference>")
+@family_only
+def request_view(reference: str) -> str:
+    return _request_page(family_request(reference), ReplyForm(formdata=None))
 
 
 @bp.post("/requests/<reference>/reply")
@@ -114,16 +117,7 @@ def reply(reference: str) -> Response | str:
     req = family_request(reference)
     form = ReplyForm()
     if not form.validate_on_submit():
-        entry = _entry(req)
-        released = entry if entry is not None and entry.rating_released else None
-        return render_template(
-            "family/request.html", req=req, steps=timeline(req),
-            status=records.status_for(req), entry=released,
-            actions=entries.actions_for(entry.id) if released else [],
-            messages=messages_for(req.id), updates=store.updates_for(req.id),
-            decide_by=req.submitted_at.date() + timedelta(
-                weeks=int(current_app.config["DECISION_TARGET_WEEKS"])),
-            today=date.today(), form=form, name=req.child_preferred_name or req.child_name)
+        return _request_page(req, form)  # what they typed stays in the box
     add_message(req, from_staff=False, author=_email(), body=form.body.data or "")
     if req.state == State.MORE_INFO_REQUESTED:
         move_request(req, State.READY_FOR_TRIAGE, actor_type="family",

@@ -192,9 +192,9 @@ def _action(request_id: int, form_class: type[VersionedForm], template: str,
     conflict = None
     if form.validate_on_submit():
         conflict = stale(form, req)
-        if conflict is None:
-            act(req, user, form)
-            return redirect(url_for("staff.request_view", request_id=req.id))
+        if conflict is None:  # the action may say where to go next
+            return act(req, user, form) or redirect(url_for("staff.request_view",
+                                                            request_id=req.id))
         form.version.data = req.version_id  # saving again means "I have checked"
     return render_template(template, form=form, req=req, conflict=conflict)
 
@@ -234,17 +234,15 @@ def request_decline(request_id: int) -> Response | str:
 @bp.route("/requests/<int:request_id>/accept", methods=["GET", "POST"])
 @staff_only(*CASEWORK)
 def request_accept(request_id: int) -> Response | str:
-    def act(req: SupportRequest, user: StaffUser, form: AcceptForm) -> None:
-        entry = decisions.accept(req, user, rating=Rating(form.rating.data),
-                                 keyworker=form.keyworker.data,
-                                 first_review=form.first_review.data, reason=form.reason.data)
-        request.environ["dsr.entry"] = entry.id
+    def act(req: SupportRequest, user: StaffUser, form: AcceptForm) -> Response:
+        try:
+            entry = decisions.accept(req, user, rating=Rating(form.rating.data),
+                                     keyworker=form.keyworker.data,
+                                     first_review=form.first_review.data,
+                                     reason=form.reason.data)
+        except decisions.AlreadyOnRegister as already:
+            return redirect(url_for("staff.register_entry", entry_id=already.entry.id,
+                                    already=1))
+        return redirect(url_for("staff.register_entry", entry_id=entry.id))
 
-    try:
-        response = _action(request_id, AcceptForm, "staff/accept.html", act, State.ACCEPTED)
-    except decisions.AlreadyOnRegister as already:
-        return redirect(url_for("staff.register_entry", entry_id=already.entry.id,
-                                already=1))
-    if "dsr.entry" in request.environ:
-        return redirect(url_for("staff.register_entry", entry_id=request.environ["dsr.entry"]))
-    return response
+    return _action(request_id, AcceptForm, "staff/accept.html", act, State.ACCEPTED)

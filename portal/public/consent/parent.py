@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
 from portal.common import links
@@ -127,25 +126,14 @@ def _too_many() -> str:
     return gettext("You have sent a lot of links. Wait an hour, then try again")
 
 
-LinkPage = Callable[[EmailLink, SupportRequest], Response | str]
-
-
-def follow_link(token: str, purpose: str, ttl_setting: str, *, page: LinkPage,
-                use: LinkPage) -> Response | str | tuple[str, int]:
-    """Every emailed link about a request: the GET shows a page with a button (a mail
-    scanner fetching the link changes nothing), the POST uses the link up and acts."""
-    ttl = timedelta(days=int(current_app.config[ttl_setting]))
-    result = links.check(token, purpose, ttl=ttl)
-    if isinstance(result, links.LinkProblem):
-        return link_problem(result)
-    req = find_request(result.request_id or 0)
-    if req is None:
-        return link_problem(links.LinkProblem.INVALID)
-    if request.method == "POST":
-        if not links.use(result):
-            return link_problem(links.LinkProblem.USED)
-        return use(result, req)
-    return page(result, req)
+def follow_link(token: str, purpose: str, ttl_setting: str, *,
+                page: links.Step[SupportRequest], use: links.Step[SupportRequest]
+                ) -> Response | str | tuple[str, int]:
+    """An emailed link about a request (consent, the young person's say, withdrawal)."""
+    return links.follow(  # type: ignore[no-any-return]
+        token, purpose, ttl=timedelta(days=int(current_app.config[ttl_setting])),
+        problem_template="public/consent/link_problem.html",
+        find=lambda link: find_request(link.request_id or 0), on_get=page, on_post=use)
 
 
 @bp.route("/consent/link/<token>", methods=["GET", "POST"])
@@ -159,11 +147,6 @@ def consent_link(token: str) -> Response | str | tuple[str, int]:
     return follow_link(token, records.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
                        page=lambda link, req: render_template("public/consent/link.html",
                                                               name=child_name(req)))
-
-
-def link_problem(problem: links.LinkProblem) -> tuple[str, int]:
-    status = 404 if problem is links.LinkProblem.INVALID else 410
-    return render_template("public/consent/link_problem.html", problem=problem.value), status
 
 
 @bp.get("/consent/signed/<consent_id>")

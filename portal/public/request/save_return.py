@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, session, url_for
 from flask_babel import force_locale
 from werkzeug.wrappers import Response
 
@@ -16,7 +16,7 @@ from portal.common.i18n import lazy_gettext as _l
 from portal.common.urls import external_url
 from portal.data import outbox
 from portal.data.base import utcnow
-from portal.data.drafts import count_recent_links, find_live_draft
+from portal.data.drafts import Draft, count_recent_links, find_live_draft
 from portal.public import bp
 from portal.public.request import steps
 from portal.public.request.views import current_draft
@@ -74,20 +74,16 @@ def request_save_sent() -> str:
 @bp.route("/request/return/<token>", methods=["GET", "POST"])
 @public
 def request_return(token: str) -> Response | str | tuple[str, int]:
-    result = links.check(token, PURPOSE, ttl=_ttl())
-    if isinstance(result, links.LinkProblem):
-        status = 404 if result is links.LinkProblem.INVALID else 410
-        return render_template("public/request/link_problem.html", problem=result.value), status
-    draft = find_live_draft(result.draft_id)
-    if draft is None:
-        return render_template("public/request/link_problem.html", problem="expired"), 410
-    if request.method == "POST":
-        if not links.use(result):
-            return render_template("public/request/link_problem.html", problem="used"), 410
+    def carry_on(link: object, draft: Draft) -> Response:
         session["draft_id"] = draft.id
         session.permanent = True
         nxt = steps.first_unanswered(draft.answers or {})
         if nxt is None:
             return redirect(url_for("public.request_check"))
         return redirect(url_for("public.request_question", slug=nxt.slug))
-    return render_template("public/request/return.html")
+
+    return links.follow(  # type: ignore[no-any-return]
+        token, PURPOSE, ttl=_ttl(), problem_template="public/request/link_problem.html",
+        find=lambda link: find_live_draft(link.draft_id), gone=links.LinkProblem.EXPIRED,
+        on_get=lambda link, draft: render_template("public/request/return.html"),
+        on_post=carry_on)
