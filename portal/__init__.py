@@ -25,20 +25,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.common.access import public
     from portal.data import engine as db_engine
     from portal.data import models  # noqa: F401  (every table known to the metadata)
-    from portal.extensions import babel, csrf, db
+    from portal.extensions import babel, csrf, db, login_manager
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     db.init_app(app)
     csrf.init_app(app)
+    login_manager.init_app(app)
+    from portal.common import auth  # noqa: F401  (registers who is signed in)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
     app.jinja_env.filters["format_datetime_utc"] = i18n.format_datetime_utc
     app.jinja_env.filters["format_day"] = i18n.format_day
     app.jinja_env.globals["zip"] = zip
     with app.app_context():
-        db_engine.configure_engine(db.engine)
+        db_engine.configure_engine(db.engine, guard=bool(app.config["WRITE_GUARD"]))
 
     security.init_app(app)
     from portal.common.render_cache import fragment

@@ -1,4 +1,4 @@
-"""`flask` commands: upgrade-db, seed-demo, send-outbox, purge, and the consent commands."""
+"""`flask` commands. Each calls the application layer (portal.cases) and commits."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ def init_app(app: Flask) -> None:
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
         """Bring the database schema up to date (Alembic)."""
+        from portal.cases.consent import publish_bundled_texts
         from portal.data.migrate import upgrade
 
         upgrade()
-        from portal.public.consent.records import publish_bundled_texts
-
         published = publish_bundled_texts()
         db.session.commit()
         click.echo("Database is up to date.")
@@ -28,7 +27,7 @@ def init_app(app: Flask) -> None:
     @click.option("--limit", default=100, show_default=True)
     def send_outbox(limit: int) -> None:
         """Send queued emails."""
-        from portal.common.mail import send_pending
+        from portal.cases.outbox import send_pending
 
         sent, failed = send_pending(limit)
         click.echo(f"Sent {sent}, failed {failed}.")
@@ -36,14 +35,14 @@ def init_app(app: Flask) -> None:
     @app.cli.command("purge")
     def purge() -> None:
         """Delete unfinished requests (and their links) that have expired."""
-        from portal.data.drafts import purge_expired_drafts
+        from portal.cases.drafts import purge_expired
 
-        removed = purge_expired_drafts()
+        removed = purge_expired()
         db.session.commit()
         click.echo(f"Removed {removed} expired draft(s).")
 
     @app.cli.command("publish-consent-text")
-    @click.argument("audience", type=click.Choice(["parent", "young_person"]))
+    @click.argument("audience", type=click.Choice(["parent", "young_person", "child"]))
     @click.argument("locale")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     @click.option("--by", "published_by", required=True, help="Who approved this text.")
@@ -51,56 +50,28 @@ def init_app(app: Flask) -> None:
         """Publish a new version of a consent text (never edits an old one)."""
         from pathlib import Path
 
-        from portal.data import audit
-        from portal.data.consent import latest_text, publish_text
+        from portal.cases.consent import publish_text
+        from portal.cases.operation import Actor
 
-        before = latest_text(audience, locale)
-        text = publish_text(audience, locale, Path(path).read_text(encoding="utf-8"),
-                            published_by)
-        if before is not None and before.id == text.id:
+        text, new = publish_text(audience, locale, Path(path).read_text(encoding="utf-8"),
+                                 Actor.system(published_by))
+        if not new:
             click.echo(f"Unchanged: version {text.version} already has these words.")
             return
-        audit.record(actor_type="staff", actor_id=published_by,
-                     action="consent_text.published", subject_type="consent_text",
-                     subject_id=str(text.id),
-                     detail={"audience": audience, "locale": locale,
-                             "version": text.version, "sha256": text.sha256})
         db.session.commit()
         click.echo(f"Published {audience}/{locale} version {text.version} "
                    f"(SHA-256 {text.sha256}).")
-
-    @app.cli.command("record-consent-finding")
-    @click.argument("reference")
-    @click.argument("finding", type=click.Choice(["gillick_competent",
-                                                  "lacks_capacity_best_interests"]))
-    @click.option("--by", "recorded_by", required=True, help="The member of staff.")
-    @click.option("--note", required=True, help="How the decision was reached.")
-    def record_consent_finding(reference: str, finding: str, recorded_by: str,
-                               note: str) -> None:
-        """Record that a child under 16 is competent to decide (Gillick), or that a young
-        person of 16 or 17 lacks capacity for this decision (with a best-interests decision)."""
-        from portal.data.requests import find_request_by_reference
-        from portal.domain.consent import StaffFinding
-        from portal.public.consent.records import record_finding
-
-        req = find_request_by_reference(reference)
-        if req is None:
-            raise click.ClickException(f"No request {reference}")
-        status = record_finding(req, StaffFinding(finding), recorded_by=recorded_by, note=note)
-        db.session.commit()
-        click.echo(f"Recorded. Consent is {'complete' if status.valid else 'not complete'}; "
-                   f"request is {req.state}.")
 
     @app.cli.command("consent-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="Run as if it were this day (default: today).")
     def consent_reminders(today: object) -> None:
         """Queue the consent reminders that are due (safe to run again: never sends twice)."""
-        from portal.public.consent.reminders import send_due
+        from portal.cases.consent import send_reminders
 
-        run = send_due(today.date() if today else None)  # type: ignore[attr-defined]
+        queued, no_email = send_reminders(today.date() if today else None)  # type: ignore[attr-defined]
         db.session.commit()
-        click.echo(f"Queued {run.queued} reminder(s); {run.no_email} due with no email address.")
+        click.echo(f"Queued {queued} reminder(s); {no_email} due with no email address.")
 
     @app.cli.command("create-staff")
     @click.argument("email")
@@ -111,9 +82,10 @@ def init_app(app: Flask) -> None:
     @click.password_option(help="Asked for if not given (at least 12 characters).")
     def create_staff(email: str, name: str, role: str, password: str) -> None:
         """Create a staff account. They set up their two-factor codes at first sign-in."""
+        from portal.cases import staff as staff_cases
+        from portal.cases.operation import Actor
         from portal.common.auth import hash_password
-        from portal.data import audit
-        from portal.data.staff import Role, add_staff, find_staff_by_email
+        from portal.data.staff import Role, find_staff_by_email
         from portal.domain.passwords import password_problems
 
         if find_staff_by_email(email):
@@ -121,10 +93,8 @@ def init_app(app: Flask) -> None:
         problems = password_problems(password, email)
         if problems:
             raise click.ClickException("Password refused: " + ", ".join(problems))
-        user = add_staff(email=email, name=name, role=Role(role),
-                         password_hash=hash_password(password))
-        audit.record(actor_type="system", action="staff.created", subject_type="staff",
-                     subject_id=str(user.id), detail={"role": role})
+        staff_cases.create(Actor.system("create-staff"), email=email, name=name,
+                           role=Role(role), password_hash=hash_password(password))
         db.session.commit()
         click.echo(f"Created {role} {email}. They set up two-factor codes when they first "
                    "sign in.")
@@ -134,7 +104,7 @@ def init_app(app: Flask) -> None:
     @click.option("--entries", default=20_000, show_default=True)
     def seed_volume(count: int, entries: int) -> None:
         """Load made-up requests and register entries at scale (for load tests only)."""
-        from portal.data.volume import seed
+        from portal.cases.volume import seed
 
         if entries > count:
             raise click.ClickException("--entries cannot be more than --requests")
@@ -145,7 +115,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("rebuild-stats")
     def rebuild_stats() -> None:
         """Work the dashboard's figures out again from the register."""
-        from portal.data.stats import rebuild
+        from portal.cases.figures import rebuild
 
         rows = rebuild()
         db.session.commit()
@@ -154,7 +124,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load demo requests (idempotent)."""
-        from portal.data.demo import seed
+        from portal.demo import seed
 
         added = seed()
         db.session.commit()

@@ -81,6 +81,8 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "dsr@example.nhs.uk"),
         "CONTACT_PHONE": env.get("CONTACT_PHONE", "0300 000 0000"),
         "CONTACT_HOURS": env.get("CONTACT_HOURS", "Monday to Friday, 9am to 5pm"),
+        # Where staff notices go when a request has no assigned officer or keyworker email.
+        "TEAM_EMAIL": env.get("TEAM_EMAIL") or env.get("CONTACT_EMAIL", "dsr@example.nhs.uk"),
         # Local crisis line, shown with NHS 111 option 2 and 999 on the crisis page.
         "CRISIS_LINE_NAME": env.get("CRISIS_LINE_NAME", "Children's crisis line"),
         "CRISIS_LINE_PHONE": env.get("CRISIS_LINE_PHONE", "0800 000 0000"),
@@ -113,6 +115,8 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
                         "amber": _int(env, "REVIEW_DAYS_AMBER", 28),
                         "green": _int(env, "REVIEW_DAYS_GREEN", 91)},
         "CETR_MONTHS_BLUE": _int(env, "CETR_MONTHS_BLUE", 3),
+        # A local rule: after leaving hospital a child stays Red for at least this long.
+        "RED_AFTER_DISCHARGE_DAYS": _int(env, "RED_AFTER_DISCHARGE_DAYS", 14),
         "QUEUE_PAGE_SIZE": _int(env, "QUEUE_PAGE_SIZE", 25),
         # Bank holidays (not working days), as YYYY-MM-DD separated by commas.
         "BANK_HOLIDAYS": _dates(env, "BANK_HOLIDAYS"),
@@ -130,6 +134,9 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "dsr-noreply@example.nhs.uk"),
         "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 5),
+        # Refuse any database write outside the application layer (portal.cases). On by
+        # default in development and tests, where a stray write should fail loudly.
+        "WRITE_GUARD": _bool(env, "WRITE_GUARD", development),
         # Web.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),

@@ -83,8 +83,8 @@ def make_app(database_url: str, **extra: Any) -> Flask:
     app.test_client_class = CheckingClient
     with app.app_context():
         upgrade()
+        from portal.cases.consent import publish_bundled_texts
         from portal.extensions import db
-        from portal.public.consent.records import publish_bundled_texts
 
         publish_bundled_texts()
         db.session.commit()

@@ -10,6 +10,14 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
+from portal.data.engine import writes_allowed
+
+
+def by_hand() -> Any:
+    """Set up or age rows directly, as a test (the app itself writes only through
+    portal.cases; the guard refuses anything else)."""
+    return writes_allowed("test set-up")
+
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 REFERENCE_RE = re.compile(r'id="reference">([A-Z0-9-]+)<')
 
@@ -23,6 +31,19 @@ def years_ago(years: int, days: int = 30) -> date:
     return date.fromordinal(born.toordinal() - days)
 
 
+def unique_nhs_number() -> str:
+    """A real-looking NHS number (right check digit) that no other test uses."""
+    import secrets
+
+    from portal.domain.nhs_number import check_digit
+
+    while True:
+        first_nine = "9" + "".join(secrets.choice("0123456789") for _ in range(8))
+        digit = check_digit(first_nine)
+        if digit is not None:
+            return first_nine + str(digit)
+
+
 def parent_answers(**overrides: Any) -> list[tuple[str, dict[str, Any]]]:
     """Every question page of the journey, answered the way a parent would."""
     born = overrides.pop("born", years_ago(12))
@@ -31,7 +52,9 @@ def parent_answers(**overrides: Any) -> list[tuple[str, dict[str, Any]]]:
         "child-name": {"child_name": "Sam Example", "child_preferred_name": "Sammy"},
         "date-of-birth": {"child_dob-day": str(born.day), "child_dob-month": str(born.month),
                           "child_dob-year": str(born.year)},
-        "nhs-number": {"nhs_number": "943 476 5919"},
+        # Each child its own number: two children with one NHS number are flagged as a
+        # clash, and staff cannot add either until it is corrected.
+        "nhs-number": {"nhs_number": unique_nhs_number()},
         "postcode": {"postcode": "ls1 4ap"},
         "where-they-live": {"living_situation": "family_home"},
         "education": {"education_setting": "Example Primary School"},

@@ -1,9 +1,13 @@
-"""Staff sign-in state: password then a two-factor code, roles, and session limits.
+"""Who is signed in (Flask-Login), for staff and for families, and the access decorators.
 
-The signed cookie holds the staff id, the account's session version and two times. A
-request is refused (back to sign-in) when the account is disabled, its session version
-moved on (signed out everywhere, or disabled), it has been idle for 30 minutes, or it
-has been signed in for 12 hours.
+Flask-Login keeps one signed-in person per browser: a member of staff (password, then a
+code from an authenticator app) or a family member (a link emailed to them). The id it
+stores carries the account's session version, so signing out, or being disabled, ends
+every session of that account at once. Staff sessions also end after
+STAFF_IDLE_MINUTES idle or STAFF_MAX_HOURS signed in.
+
+Young people have no account: their own link lets their browser give their answer
+(see portal.public.grants), and nothing else.
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ from typing import Any, TypeVar
 
 import argon2
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from portal.common.access import ACCESS_ATTRIBUTE
+from portal.data.family import FamilyAccount, find_account_by_id
 from portal.data.staff import Role, StaffUser, find_staff
+from portal.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
-SESSION_KEY = "staff"
 PENDING_KEY = "staff_pending"  # password accepted, code not yet
+_TIMES = "auth_times"  # (signed in at, last seen) for the idle and absolute limits
 
 _hasher = argon2.PasswordHasher()  # argon2id, the library's recommended parameters
 # Checked when the email is unknown, so the answer takes as long as for a real account.
@@ -40,42 +47,123 @@ def check_password(user: StaffUser | None, password: str) -> bool:
         return False
 
 
-def start_session(user: StaffUser) -> None:
+class _Principal:
+    is_authenticated = True
+    is_anonymous = False
+    kind = ""
+
+    @property
+    def is_active(self) -> bool:
+        return True
+
+
+class StaffPrincipal(_Principal):
+    kind = "staff"
+
+    def __init__(self, user: StaffUser) -> None:
+        self.user = user
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+    def get_id(self) -> str:
+        return f"staff:{self.user.id}:{self.user.session_version}"
+
+
+class FamilyPrincipal(_Principal):
+    kind = "family"
+
+    def __init__(self, account: FamilyAccount) -> None:
+        self.account = account
+
+    @property
+    def email(self) -> str:
+        return self.account.email
+
+    def get_id(self) -> str:
+        return f"family:{self.account.id}:{self.account.session_version}"
+
+
+def _expired() -> bool:
+    times = session.get(_TIMES)
+    if not times:
+        return True
+    since, seen = int(times[0]), int(times[1])
     now = int(time.time())
+    config = current_app.config
+    if (now - seen > int(config["STAFF_IDLE_MINUTES"]) * 60
+            or now - since > int(config["STAFF_MAX_HOURS"]) * 3600):
+        return True
+    if now - seen >= 60:  # renew the idle clock at most once a minute
+        session[_TIMES] = [since, now]
+    return False
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> _Principal | None:
+    kind, _, rest = user_id.partition(":")
+    ident, _, version = rest.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    if kind == "staff":
+        user = find_staff(int(ident))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        if _expired():
+            g.staff_timed_out = True
+            session.pop(_TIMES, None)
+            return None
+        return StaffPrincipal(user)
+    if kind == "family":
+        account = find_account_by_id(int(ident))
+        if account is None or account.session_version != int(version):
+            return None
+        return FamilyPrincipal(account)
+    return None
+
+
+def start_staff_session(user: StaffUser) -> None:
     session.pop(PENDING_KEY, None)
-    session[SESSION_KEY] = {"id": user.id, "v": user.session_version, "since": now,
-                            "seen": now}
-    session.permanent = False  # gone when the browser closes
+    now = int(time.time())
+    session[_TIMES] = [now, now]
+    login_user(StaffPrincipal(user), remember=False)
+
+
+def start_family_session(account: FamilyAccount) -> None:
+    session.pop(PENDING_KEY, None)
+    session.pop(_TIMES, None)
+    login_user(FamilyPrincipal(account), remember=False)
 
 
 def end_session() -> None:
-    session.pop(SESSION_KEY, None)
+    logout_user()
     session.pop(PENDING_KEY, None)
+    session.pop(_TIMES, None)
 
 
 def current_staff() -> StaffUser | None:
-    """The signed-in member of staff, or None. Enforces every limit on the way."""
-    if "staff_user" in g:
-        return g.staff_user  # type: ignore[no-any-return]
-    g.staff_user = None
-    state = session.get(SESSION_KEY)
-    if not state:
-        return None
-    now = int(time.time())
-    config = current_app.config
-    user = find_staff(int(state.get("id", 0)))
-    expired = (
-        now - int(state.get("seen", 0)) > int(config["STAFF_IDLE_MINUTES"]) * 60
-        or now - int(state.get("since", 0)) > int(config["STAFF_MAX_HOURS"]) * 3600
-    )
-    if user is None or not user.active or user.session_version != state.get("v") or expired:
-        end_session()
-        g.staff_timed_out = expired
-        return None
-    if now - int(state["seen"]) >= 60:  # renew the idle clock at most once a minute
-        session[SESSION_KEY] = {**state, "seen": now}
-    g.staff_user = user
+    """The signed-in member of staff, or None (the limits are enforced on the way)."""
+    principal = current_user._get_current_object()  # type: ignore[attr-defined]
+    return principal.user if isinstance(principal, StaffPrincipal) else None
+
+
+def signed_in_staff() -> StaffUser:
+    """The signed-in member of staff, inside a view guarded by `staff_only`."""
+    user = current_staff()
+    if user is None:
+        abort(403)
     return user
+
+
+def current_family_email() -> str | None:
+    principal = current_user._get_current_object()  # type: ignore[attr-defined]
+    return principal.email if isinstance(principal, FamilyPrincipal) else None
+
+
+def current_family_account() -> FamilyAccount | None:
+    principal = current_user._get_current_object()  # type: ignore[attr-defined]
+    return principal.account if isinstance(principal, FamilyPrincipal) else None
 
 
 def staff_only(*roles: Role) -> Callable[[F], F]:
@@ -97,6 +185,19 @@ def staff_only(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorate
+
+
+def family_only(view: F) -> F:
+    """A family member signed in by emailed link. Others: to the family sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_family_email() is None:
+            return redirect(url_for("family.sign_in"))
+        return view(*args, **kwargs)
+
+    setattr(wrapped, ACCESS_ATTRIBUTE, "family")
+    return wrapped  # type: ignore[return-value]
 
 
 CASEWORK = (Role.TRIAGE, Role.MANAGER)  # triage requests and keep the register

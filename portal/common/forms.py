@@ -113,7 +113,7 @@ class DateField(Field):
             self.data = None
 
     def pre_validate(self, form: Any) -> None:
-        if self.optional and not any(self.parts):
+        if self.optional and self.parts.is_empty():
             self.data = None
             return
         try:

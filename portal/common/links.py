@@ -2,7 +2,8 @@
 
 The link carries a random 256-bit nonce; the database keeps only its SHA-256 and marks
 it used. Opening a link shows a page whose button POSTs, so a mail scanner that follows
-links never uses one up.
+links never uses one up. Issuing and using a link are writes: the application layer
+does them (portal.cases.links); this module signs, checks and follows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask import current_app, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.data.base import utcnow
-from portal.data.drafts import EmailLink, add_email_link, find_email_link, mark_link_used
+from portal.data.drafts import EmailLink, find_email_link
 
 
 class LinkProblem(enum.StrEnum):
@@ -31,16 +32,14 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"dsr-link:{purpose}")
 
 
-def _hash(nonce: str) -> str:
+def nonce_hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def issue(purpose: str, *, ttl: timedelta, draft_id: str | None = None,
-          request_id: int | None = None, subject: str | None = None) -> str:
+def new_token(purpose: str) -> tuple[str, str]:
+    """(token for the link, hash of its nonce to store)."""
     nonce = secrets.token_urlsafe(32)
-    add_email_link(purpose=purpose, nonce_hash=_hash(nonce), ttl=ttl, draft_id=draft_id,
-                   request_id=request_id, subject=subject)
-    return _serializer(purpose).dumps({"n": nonce})
+    return _serializer(purpose).dumps({"n": nonce}), nonce_hash(nonce)
 
 
 def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProblem:
@@ -54,7 +53,7 @@ def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProble
     nonce = payload.get("n") if isinstance(payload, dict) else None
     if not isinstance(nonce, str):
         return LinkProblem.INVALID
-    link = find_email_link(_hash(nonce), purpose)
+    link = find_email_link(nonce_hash(nonce), purpose)
     if link is None:
         return LinkProblem.INVALID
     if link.used_at is not None:
@@ -64,21 +63,20 @@ def check(token: str, purpose: str, *, ttl: timedelta) -> EmailLink | LinkProble
     return link
 
 
-def use(link: EmailLink) -> bool:
-    """Use the link up. False if it was used a moment ago by another request."""
-    return mark_link_used(link)
-
-
 T = TypeVar("T")
 Step = Callable[[EmailLink, T], Any]
 
 
 def follow(token: str, purpose: str, *, ttl: timedelta, problem_template: str,
            find: Callable[[EmailLink], T | None], on_get: Step[T], on_post: Step[T],
+           use: Callable[[EmailLink], bool],
+           refuse: Callable[[EmailLink, T], Any] | None = None,
            gone: LinkProblem = LinkProblem.INVALID) -> Any:
     """Every emailed link: the GET shows a page with a button (a mail scanner fetching
-    the link changes nothing), the POST uses the link up and acts. A link that cannot be
-    used, or whose subject is gone, gets a clear page (404 or 410) and changes nothing."""
+    the link changes nothing), the POST uses the link up (`use`, from the application
+    layer) and acts. A link that cannot be used, or whose subject is gone, gets a clear
+    page (404 or 410) and changes nothing; so does one opened where it must not be used
+    (`refuse` returns the page to show), and the link still works where it belongs."""
 
     def problem(kind: LinkProblem) -> tuple[str, int]:
         status = 404 if kind is LinkProblem.INVALID else 410
@@ -90,6 +88,8 @@ def follow(token: str, purpose: str, *, ttl: timedelta, problem_template: str,
     subject = find(result)
     if subject is None:
         return problem(gone)
+    if refuse is not None and (refused := refuse(result, subject)) is not None:
+        return refused
     if request.method == "POST":
         if not use(result):
             return problem(LinkProblem.USED)

@@ -1,4 +1,6 @@
-"""Audit events: append-only (the database refuses UPDATE and DELETE on this table)."""
+"""Audit events: append-only (the database refuses UPDATE and DELETE on this table).
+
+Only the application layer (portal.cases.audit) records them; this module reads them."""
 
 from __future__ import annotations
 
@@ -25,26 +27,19 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-def record(
-    *, actor_type: str, action: str, subject_type: str, subject_id: str,
-    actor_id: str | None = None, detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        actor_type=actor_type, actor_id=actor_id, action=action, subject_type=subject_type,
-        subject_id=str(subject_id), detail=detail or {},
-    )
-    db.session.add(event)
-    return event
-
-
 def events_for(subject_type: str, subject_id: str) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
-            .order_by(AuditEvent.id)
-        )
-    )
+    return events_for_subjects([(subject_type, subject_id)])
+
+
+def events_for_subjects(subjects: list[tuple[str, str]]) -> list[AuditEvent]:
+    """Every event about any of these (type, id) subjects, oldest first."""
+    from sqlalchemy import and_, or_
+
+    return list(db.session.scalars(
+        select(AuditEvent).where(or_(*(and_(AuditEvent.subject_type == kind,
+                                            AuditEvent.subject_id == ident)
+                                       for kind, ident in subjects)))
+        .order_by(AuditEvent.id)))
 
 
 def search_events(*, actor_id: str | None, subject_type: str | None, subject_ids: list[str],

@@ -2,19 +2,29 @@
 
 All four tables are append-only: the database refuses UPDATE and DELETE on them (see
 the migration), so a signature always points at the exact text it agreed to and
-a withdrawal is a new row, never an edit.
+a withdrawal is a new row, never an edit. Rows are added by portal.cases.consent only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, utcnow
+from portal.data.requests import SupportRequest
+from portal.domain.consent import (
+    ConsentStatus,
+    Decision,
+    Found,
+    Given,
+    Signer,
+    StaffFinding,
+    consent_status,
+)
 from portal.extensions import db
 
 
@@ -49,6 +59,11 @@ class Consent(Base):
     decision: Mapped[str] = mapped_column(String(12))  # yes | no | talk_first
     own_words: Mapped[str | None] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(20))  # online
+    # How the signer showed who they are: the browser that sent the request, a consent
+    # link emailed to them, their own young person's link, or their own request.
+    via: Mapped[str | None] = mapped_column(String(20))
+    # Where their receipt and withdrawal link go (None: shown on screen only).
+    signer_email: Mapped[str | None] = mapped_column(String(254))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     locale: Mapped[str] = mapped_column(String(10))
     text_id: Mapped[int] = mapped_column(ForeignKey("consent_texts.id"))
@@ -77,6 +92,9 @@ class StaffFindingRecord(Base):
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)  # the staff account
+    assessed_by: Mapped[str | None] = mapped_column(String(200))  # who made the assessment
+    assessed_on: Mapped[date | None] = mapped_column(Date)
 
 
 def text_hash(body: str) -> str:
@@ -100,28 +118,12 @@ def find_text(text_id: int) -> ConsentText | None:
     return db.session.get(ConsentText, text_id)
 
 
-def publish_text(audience: str, locale: str, body: str, published_by: str) -> ConsentText:
-    """Publish a new version; the same body as the newest version publishes nothing."""
-    body = body.strip() + "\n"
-    current = latest_text(audience, locale)
-    digest = text_hash(body)
-    if current is not None and current.sha256 == digest:
-        return current
-    version = (db.session.scalar(
+def next_version(audience: str, locale: str) -> int:
+    from sqlalchemy import func
+
+    return int(db.session.scalar(
         select(func.max(ConsentText.version)).where(
             ConsentText.audience == audience, ConsentText.locale == locale)) or 0) + 1
-    text = ConsentText(audience=audience, locale=locale, version=version, body=body,
-                       sha256=digest, published_by=published_by)
-    db.session.add(text)
-    db.session.flush()
-    return text
-
-
-def add_consent(**fields: object) -> Consent:
-    consent = Consent(**fields)
-    db.session.add(consent)
-    db.session.flush()
-    return consent
 
 
 def find_consent(consent_id: str) -> Consent | None:
@@ -145,27 +147,10 @@ def withdrawal_for(consent_id: str) -> ConsentWithdrawal | None:
     ).first()
 
 
-def add_withdrawal(consent: Consent, name: str, reason: str | None) -> ConsentWithdrawal:
-    withdrawal = ConsentWithdrawal(consent_id=consent.id, withdrawn_by_name=name,
-                                   reason=reason)
-    db.session.add(withdrawal)
-    db.session.flush()
-    return withdrawal
-
-
 def findings_for(request_id: int) -> list[StaffFindingRecord]:
     return list(db.session.scalars(
         select(StaffFindingRecord).where(StaffFindingRecord.request_id == request_id)
         .order_by(StaffFindingRecord.id)))
-
-
-def add_finding(request_id: int, finding: str, recorded_by: str, note: str
-                ) -> StaffFindingRecord:
-    record = StaffFindingRecord(request_id=request_id, finding=finding,
-                                recorded_by=recorded_by, note=note)
-    db.session.add(record)
-    db.session.flush()
-    return record
 
 
 def requests_with_consent() -> list[int]:
@@ -179,3 +164,23 @@ def requests_with_consent() -> list[int]:
 
 def find_withdrawal(withdrawal_id: int) -> ConsentWithdrawal | None:
     return db.session.get(ConsentWithdrawal, withdrawal_id) if withdrawal_id else None
+
+
+def status_for(request: SupportRequest, today: date | None = None, *,
+               without: str | None = None) -> ConsentStatus:
+    """Where consent stands for a request today (see portal.domain.consent); `without`
+    leaves out one answer, to say what withdrawing it would do."""
+    request_id = request.id
+    given = [Given(signer=Signer(c.signer_role), decision=Decision(c.decision),
+                   parental_responsibility=c.parental_responsibility, at=c.signed_at)
+             for c, withdrawn in consents_for(request_id)
+             if withdrawn is None and c.id != without]
+    found = [Found(StaffFinding(f.finding), f.recorded_at) for f in findings_for(request_id)]
+    return consent_status(request.child_date_of_birth, today or date.today(), given, found)
+
+
+def consents_signed_by(request_id: int, email: str
+                       ) -> list[tuple[Consent, ConsentWithdrawal | None]]:
+    """The answers this email address gave for a request (to withdraw from the account)."""
+    return [(c, w) for c, w in consents_for(request_id)
+            if c.signer_email and c.signer_email == email.strip().lower()]

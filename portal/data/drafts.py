@@ -1,13 +1,12 @@
-"""Unfinished requests, kept server-side so nothing is lost if a phone dies."""
+"""Unfinished requests, kept server-side so nothing is lost if a phone dies, and the links
+sent by email. Queries only: portal.cases changes them."""
 
 from __future__ import annotations
 
-import secrets
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, func, select, update
+from sqlalchemy import ForeignKey, Select, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -46,19 +45,9 @@ class EmailLink(Base):
     used_at: Mapped[datetime | None]
 
 
-def new_draft(*, locale: str, ttl_days: int) -> Draft:
-    now = utcnow()
-    draft = Draft(
-        id=str(uuid.uuid4()),
-        answers={},
-        locale=locale,
-        idempotency_key=secrets.token_urlsafe(32),
-        created_at=now,
-        updated_at=now,
-        expires_at=now + timedelta(days=ttl_days),
-    )
-    db.session.add(draft)
-    return draft
+def expired_draft_ids(moment: datetime) -> Select[tuple[str]]:
+    """The ids of drafts that have expired by this moment (to purge them and their links)."""
+    return select(Draft.id).where(Draft.expires_at <= moment)
 
 
 def find_live_draft(draft_id: str | None) -> Draft | None:
@@ -70,38 +59,6 @@ def find_live_draft(draft_id: str | None) -> Draft | None:
     return draft
 
 
-def save_answers(draft: Draft, answers: dict[str, Any], *, ttl_days: int) -> None:
-    """Merge a page's answers into the draft and push its expiry back."""
-    merged = dict(draft.answers or {})
-    merged.update(answers)
-    draft.answers = merged
-    now = utcnow()
-    draft.updated_at = now
-    draft.expires_at = now + timedelta(days=ttl_days)
-
-
-def purge_expired_drafts(now: datetime | None = None) -> int:
-    moment = now or utcnow()
-    db.session.execute(delete(EmailLink).where(EmailLink.expires_at <= moment))
-    expired_ids = select(Draft.id).where(Draft.expires_at <= moment)
-    db.session.execute(delete(EmailLink).where(EmailLink.draft_id.in_(expired_ids)))
-    result = db.session.execute(delete(Draft).where(Draft.expires_at <= moment))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def mark_link_used(link: EmailLink) -> bool:
-    """Use a link up; False when another request used it first (two taps at once)."""
-    moment = utcnow()
-    result = db.session.execute(
-        update(EmailLink).where(EmailLink.id == link.id, EmailLink.used_at.is_(None))
-        .values(used_at=moment).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    link.used_at = moment
-    return True
-
-
 def count_recent_links(draft_id: str | None, purpose: str, since: datetime,
                        request_id: int | None = None) -> int:
     owner = (EmailLink.draft_id == draft_id) if draft_id else (
@@ -110,18 +67,6 @@ def count_recent_links(draft_id: str | None, purpose: str, since: datetime,
         select(func.count()).select_from(EmailLink).where(
             owner, EmailLink.purpose == purpose, EmailLink.created_at >= since)
     ) or 0)
-
-
-def add_email_link(*, purpose: str, nonce_hash: str, ttl: timedelta,
-                   draft_id: str | None = None, request_id: int | None = None,
-                   subject: str | None = None) -> EmailLink:
-    now = utcnow()
-    link = EmailLink(
-        purpose=purpose, nonce_hash=nonce_hash, draft_id=draft_id, request_id=request_id,
-        subject=subject, created_at=now, expires_at=now + ttl,
-    )
-    db.session.add(link)
-    return link
 
 
 def find_email_link(nonce_hash: str, purpose: str) -> EmailLink | None:

@@ -1,8 +1,8 @@
-"""Family access: who may follow which request, their sessions, and what they send us."""
+"""Family access: who may follow which request, their sessions, and what they send us.
+Queries only: portal.cases changes them."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
@@ -44,7 +44,9 @@ class FamilyUpdate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # changed | cetr | keyworker
+    # changed | cetr | keyworker (from the family); consent_withdrawn | childs_no (notices
+    # the service raises for staff when consent changes)
+    kind: Mapped[str] = mapped_column(String(20))
     events: Mapped[list[str]] = mapped_column(default=list)
     details: Mapped[str | None] = mapped_column(Text)
     admitted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -64,14 +66,6 @@ class EvidenceDocument(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
     rating: Mapped[str] = mapped_column(String(8))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def grant(request_id: int, email: str, role: str) -> None:
-    email = email.strip().lower()
-    exists = db.session.scalar(select(FamilyAccess.id).where(
-        FamilyAccess.request_id == request_id, FamilyAccess.email == email))
-    if exists is None:
-        db.session.add(FamilyAccess(request_id=request_id, email=email, role=role))
 
 
 def has_access(email: str) -> bool:
@@ -94,26 +88,14 @@ def people_for(request_id: int) -> list[FamilyAccess]:
         FamilyAccess.request_id == request_id).order_by(FamilyAccess.id)))
 
 
-def account(email: str) -> FamilyAccount:
-    email = email.strip().lower()
-    found = db.session.scalars(select(FamilyAccount).where(FamilyAccount.email == email)).first()
-    if found is None:
-        found = FamilyAccount(email=email, session_version=1)
-        db.session.add(found)
-        db.session.flush()
-    return found
-
-
-def add_update(**fields: object) -> FamilyUpdate:
-    update = FamilyUpdate(**fields)
-    db.session.add(update)
-    db.session.flush()
-    return update
+FAMILY_KINDS = ("changed", "cetr", "keyworker")
 
 
 def updates_for(request_id: int) -> list[FamilyUpdate]:
+    """What the family has sent us about this request, newest first."""
     return list(db.session.scalars(select(FamilyUpdate).where(
-        FamilyUpdate.request_id == request_id).order_by(FamilyUpdate.sent_at.desc())))
+        FamilyUpdate.request_id == request_id, FamilyUpdate.kind.in_(FAMILY_KINDS))
+        .order_by(FamilyUpdate.sent_at.desc())))
 
 
 def open_updates(limit: int) -> list[FamilyUpdate]:
@@ -123,17 +105,23 @@ def open_updates(limit: int) -> list[FamilyUpdate]:
         FamilyUpdate.admitted.desc(), FamilyUpdate.sent_at.desc()).limit(limit)))
 
 
+def open_notices_for(request_id: int, kind: str) -> list[FamilyUpdate]:
+    return list(db.session.scalars(select(FamilyUpdate).where(
+        FamilyUpdate.request_id == request_id, FamilyUpdate.kind == kind,
+        FamilyUpdate.handled_at.is_(None))))
+
+
+def find_account(email: str) -> FamilyAccount | None:
+    return db.session.scalars(select(FamilyAccount).where(
+        FamilyAccount.email == email.strip().lower())).first()
+
+
+def find_account_by_id(account_id: int) -> FamilyAccount | None:
+    return db.session.get(FamilyAccount, account_id)
+
+
 def find_update(update_id: int) -> FamilyUpdate | None:
     return db.session.get(FamilyUpdate, update_id)
-
-
-def issue_evidence(request_id: int, rating: str) -> EvidenceDocument:
-    alphabet = "ACDEFGHJKMNPQRTUVWXY34679"
-    code = "EV-" + "".join(secrets.choice(alphabet) for _ in range(8))
-    document = EvidenceDocument(code=code, request_id=request_id, rating=rating)
-    db.session.add(document)
-    db.session.flush()
-    return document
 
 
 def find_evidence(code: str) -> EvidenceDocument | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from portal.data.engine import writes_allowed
 from portal.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -22,13 +23,13 @@ def alembic_config() -> Config:
 
 def upgrade(revision: str = "head") -> None:
     cfg = alembic_config()
-    with db.engine.begin() as connection:
+    with writes_allowed("schema migration"), db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
 
 def downgrade(revision: str) -> None:
     cfg = alembic_config()
-    with db.engine.begin() as connection:
+    with writes_allowed("schema migration"), db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)

@@ -1,6 +1,6 @@
 """Messages waiting to be sent. Written in the same transaction as the change they
 announce, sent later by `flask send-outbox`, so a message is never lost or sent for a
-change that was rolled back."""
+change that was rolled back. Queued and sent by portal.cases.emails."""
 
 from __future__ import annotations
 
@@ -29,22 +29,6 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     given_up_at: Mapped[datetime | None]
-
-
-def queue_message(
-    *, kind: str, to_address: str, subject: str, body: str, locale: str,
-    dedupe_key: str | None = None,
-) -> OutboxMessage | None:
-    if dedupe_key and db.session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
-        return None
-    message = OutboxMessage(
-        kind=kind, to_address=to_address, subject=subject, body=body, locale=locale,
-        dedupe_key=dedupe_key, attempts=0,
-    )
-    db.session.add(message)
-    return message
 
 
 def pending_messages(limit: int = 100) -> list[OutboxMessage]:

@@ -1,4 +1,5 @@
-"""The register: one active entry per child, its rating history, actions and notes."""
+"""The register: one active entry per child, its rating history, actions and notes.
+Queries only: portal.cases.register changes them."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class RegisterEntry(Timestamped, Base):
     keyworker: Mapped[str | None] = mapped_column(String(200))
     keyworker_contact: Mapped[str | None] = mapped_column(String(200))  # phone or email
     flag: Mapped[str | None] = mapped_column(String(40))  # e.g. "admission_reported"
+    # The day the rating last moved off Blue (left hospital): Red for a while after it.
+    discharged_on: Mapped[date | None] = mapped_column(Date)
     next_review_on: Mapped[date] = mapped_column(Date, index=True)
     cetr_last_on: Mapped[date | None] = mapped_column(Date)
     cetr_next_on: Mapped[date | None] = mapped_column(Date)
@@ -84,11 +87,6 @@ class RegisterNote(Base):
 SEVERITY = {"blue": 0, "red": 1, "amber": 2, "green": 3}
 
 
-def set_rating(entry: RegisterEntry, rating: str) -> None:
-    entry.rating = rating
-    entry.severity = SEVERITY[rating]
-
-
 def child_key(nhs_number: str | None, name: str, born: date) -> str:
     """The same child, however the request was filled in: NHS number, else name and birth."""
     if nhs_number:
@@ -110,19 +108,6 @@ def active_entry_for_child(key: str) -> RegisterEntry | None:
         RegisterEntry.child_key == key, RegisterEntry.closed_at.is_(None))).first()
 
 
-def add_entry(**fields: object) -> RegisterEntry:
-    entry = RegisterEntry(**fields)
-    db.session.add(entry)
-    db.session.flush()
-    return entry
-
-
-def add_rating_change(entry: RegisterEntry, rating: str, reason: str, by: str) -> RatingChange:
-    change = RatingChange(entry_id=entry.id, rating=rating, reason=reason, changed_by=by)
-    db.session.add(change)
-    return change
-
-
 def rating_history(entry_id: int) -> list[RatingChange]:
     return list(db.session.scalars(select(RatingChange).where(
         RatingChange.entry_id == entry_id).order_by(RatingChange.changed_at.desc(),
@@ -135,15 +120,6 @@ def actions_for(entry_id: int) -> list[RegisterAction]:
                                                        RegisterAction.due_on)))
 
 
-def add_action(entry: RegisterEntry, description: str, owner: str, due_on: date,
-               by: str) -> RegisterAction:
-    action = RegisterAction(entry_id=entry.id, description=description, owner=owner,
-                            due_on=due_on, created_by=by)
-    db.session.add(action)
-    db.session.flush()
-    return action
-
-
 def find_action(action_id: int) -> RegisterAction | None:
     return db.session.get(RegisterAction, action_id)
 
@@ -151,12 +127,6 @@ def find_action(action_id: int) -> RegisterAction | None:
 def notes_for(entry_id: int) -> list[RegisterNote]:
     return list(db.session.scalars(select(RegisterNote).where(
         RegisterNote.entry_id == entry_id).order_by(RegisterNote.written_at.desc())))
-
-
-def add_note(entry: RegisterEntry, body: str, author: str) -> RegisterNote:
-    note = RegisterNote(entry_id=entry.id, body=body, author=author)
-    db.session.add(note)
-    return note
 
 
 LIVE = RegisterEntry.closed_at.is_(None)

@@ -1,11 +1,24 @@
-"""Submitted requests for a child to be added to the register."""
+"""Submitted requests for a child to be added to the register, their messages and the
+timeline the family sees. Queries only: every change is made by portal.cases."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -21,6 +34,8 @@ class SupportRequest(Timestamped, Base):
     state: Mapped[str] = mapped_column(String(24), index=True)
     locale: Mapped[str] = mapped_column(String(10))
     submitted_at: Mapped[datetime] = mapped_column(index=True)
+    # Where the family's page says the request stands (written with every change).
+    family_status: Mapped[str] = mapped_column(String(24), default="sent")
 
     # Who is asking.
     requester_role: Mapped[str] = mapped_column(String(24))
@@ -34,7 +49,9 @@ class SupportRequest(Timestamped, Base):
     child_name: Mapped[str] = mapped_column(String(200))
     child_preferred_name: Mapped[str | None] = mapped_column(String(100))
     child_date_of_birth: Mapped[date] = mapped_column(Date)
-    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    # The name as compared between requests: lower case, single spaces.
+    name_key: Mapped[str] = mapped_column(String(200), default="")
     postcode: Mapped[str] = mapped_column(String(8))
     living_situation: Mapped[str] = mapped_column(String(30))
     education_setting: Mapped[str] = mapped_column(String(200))
@@ -62,14 +79,27 @@ class SupportRequest(Timestamped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(index=True)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     decline_help: Mapped[str | None] = mapped_column(Text)  # where else to get help
+    # Messages from the family that no member of staff has read yet.
+    unread_messages: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # Another request that looks like the same child (same NHS number, or same name and
+    # date of birth), and another with the same NHS number but a different child.
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
+    nhs_conflict_with_id: Mapped[int | None] = mapped_column(Integer)
+    # Set when staff close this request as a duplicate of, or join it to, another one.
+    duplicate_of_id: Mapped[int | None] = mapped_column(Integer)
 
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (Index("ix_support_requests_queue_order", "state", "priority",
-                            "submitted_at", "id"),)
+                            "submitted_at", "id"),
+                      Index("ix_support_requests_child", "child_date_of_birth", "name_key"))
 
     def snapshot(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.lower().split())
 
 
 def find_request_by_idempotency_key(key: str) -> SupportRequest | None:
@@ -93,21 +123,38 @@ def reference_exists(reference: str) -> bool:
     )
 
 
-def move_request(request: SupportRequest, target: str, *, actor_type: str,
-                 actor_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """The only way a request changes state: checked against the allowed moves, audited."""
-    from portal.data import audit
-    from portal.domain.request_states import check_transition
-
-    before = request.state
-    request.state = check_transition(before, target).value
-    audit.record(actor_type=actor_type, actor_id=actor_id, action="request.state",
-                 subject_type="request", subject_id=str(request.id),
-                 detail={"from": before, "to": request.state, **(detail or {})})
+def last_request_id() -> int:
+    return int(db.session.scalar(select(SupportRequest.id).order_by(
+        SupportRequest.id.desc()).limit(1)) or 0)
 
 
 def find_request(request_id: int) -> SupportRequest | None:
     return db.session.get(SupportRequest, request_id)
+
+
+# States in which a request still stands for its child (not ended by a decision).
+LIVE_STATES = ("submitted", "awaiting_consent", "ready_for_triage", "more_info_requested",
+               "accepted")
+
+
+def same_child_candidates(*, nhs_number: str | None, key: str, born: date,
+                          exclude_id: int) -> list[SupportRequest]:
+    """Other live requests with this NHS number, or this name and date of birth."""
+    matches = [and_(SupportRequest.child_date_of_birth == born,
+                    SupportRequest.name_key == key)]
+    if nhs_number:
+        matches.append(SupportRequest.nhs_number == nhs_number)
+    return list(db.session.scalars(
+        select(SupportRequest).where(or_(*matches), SupportRequest.id != exclude_id,
+                                     SupportRequest.state.in_(LIVE_STATES))
+        .order_by(SupportRequest.submitted_at, SupportRequest.id).limit(20)))
+
+
+def requests_pointing_at(request_id: int) -> list[SupportRequest]:
+    """Requests flagged as a possible duplicate of, or NHS conflict with, this one."""
+    return list(db.session.scalars(select(SupportRequest).where(or_(
+        SupportRequest.possible_duplicate_of_id == request_id,
+        SupportRequest.nhs_conflict_with_id == request_id))))
 
 
 class RequestMessage(Base):
@@ -121,32 +168,74 @@ class RequestMessage(Base):
     author: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def add_message(request: SupportRequest, *, from_staff: bool, author: str,
-                body: str) -> RequestMessage:
-    message = RequestMessage(request_id=request.id, from_staff=from_staff, author=author,
-                             body=body)
-    db.session.add(message)
-    return message
+    # A family's message: when a member of staff first read it, and who.
+    read_at: Mapped[datetime | None]
+    read_by: Mapped[str | None] = mapped_column(String(200))
 
 
 def messages_for(request_id: int) -> list[RequestMessage]:
     return list(db.session.scalars(select(RequestMessage).where(
-        RequestMessage.request_id == request_id).order_by(RequestMessage.sent_at)))
+        RequestMessage.request_id == request_id).order_by(RequestMessage.sent_at,
+                                                          RequestMessage.id)))
+
+
+def unread_family_messages(request_id: int) -> list[RequestMessage]:
+    return list(db.session.scalars(select(RequestMessage).where(
+        RequestMessage.request_id == request_id, RequestMessage.from_staff.is_(False),
+        RequestMessage.read_at.is_(None))))
+
+
+def requests_with_unread_messages(limit: int) -> list[SupportRequest]:
+    """Requests with family messages nobody has read, the longest waiting first."""
+    oldest = (select(RequestMessage.request_id,
+                     func.min(RequestMessage.sent_at).label("since"))
+              .where(RequestMessage.from_staff.is_(False), RequestMessage.read_at.is_(None))
+              .group_by(RequestMessage.request_id).subquery())
+    return list(db.session.scalars(
+        select(SupportRequest).join(oldest, oldest.c.request_id == SupportRequest.id)
+        .where(SupportRequest.unread_messages > 0)
+        .order_by(oldest.c.since, SupportRequest.id).limit(limit)))
+
+
+class TimelineStep(Base):
+    """One step of a request as the family sees it, written when it happens."""
+
+    __tablename__ = "request_timeline"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def timeline_for(request_id: int) -> list[TimelineStep]:
+    return list(db.session.scalars(select(TimelineStep).where(
+        TimelineStep.request_id == request_id).order_by(TimelineStep.occurred_at,
+                                                        TimelineStep.id)))
+
+
+def has_step(request_id: int, step: str) -> bool:
+    return db.session.scalar(select(TimelineStep.id).where(
+        TimelineStep.request_id == request_id, TimelineStep.step == step).limit(1)) is not None
 
 
 QUEUE_STATES = ("ready_for_triage", "more_info_requested", "awaiting_consent")
 QUEUE_COUNT_CAP = 1000
+# The default view: everything staff can act on, and urgent requests still waiting for
+# consent (an officer working this view must see a child in crisis at once).
+WORKING = "working"
 
 
-def queue_page(*, states: tuple[str, ...], rating: str | None,
+def queue_page(*, states: tuple[str, ...] | str, rating: str | None,
                assigned_to: int | None, unassigned: bool, offset: int, limit: int
                ) -> tuple[list[SupportRequest], int]:
     """One page of the triage queue: urgent first (suggested Red or Blue), then oldest."""
-    from sqlalchemy import func
-
-    conditions = [SupportRequest.state.in_(states)]
+    if states == WORKING:
+        conditions = [SupportRequest.state.in_(QUEUE_STATES),
+                      or_(SupportRequest.state != "awaiting_consent",
+                          SupportRequest.priority == 0)]
+    else:
+        conditions = [SupportRequest.state.in_(states)]
     if rating:
         conditions.append(SupportRequest.suggested_rating == rating)
     if assigned_to is not None:

@@ -77,18 +77,6 @@ def staff_with_roles(*roles: Role) -> list[StaffUser]:
         .order_by(StaffUser.name)))
 
 
-def add_staff(*, email: str, name: str, role: Role, password_hash: str) -> StaffUser:
-    user = StaffUser(email=email.strip().lower(), name=name, role=role.value,
-                     password_hash=password_hash)
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def record_attempt(email: str, succeeded: bool) -> None:
-    db.session.add(SignInAttempt(key=email_key(email), succeeded=succeeded))
-
-
 def recent_failures(email: str, since: datetime) -> int:
     return int(db.session.scalar(
         select(func.count()).select_from(SignInAttempt).where(

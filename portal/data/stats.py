@@ -3,6 +3,7 @@
 Each change to an entry adds small deltas to a row per (month, key): +1 Amber and -1 Red
 in November, say. The live count is the sum of every month's deltas, and a month's
 closing count is the sum up to that month: a few dozen rows whatever the register's size.
+The deltas are written by portal.cases.figures.
 """
 
 from __future__ import annotations
@@ -42,32 +43,6 @@ def contribution(*, live: bool, rating: str, has_keyworker: bool) -> dict[str, i
         if has_keyworker:
             parts["rab_keyworker"] = 1
     return parts
-
-
-def add(month: str, deltas: dict[str, int]) -> None:
-    """Add deltas to a month's rows (insert or add, safely under concurrent writers)."""
-    deltas = {k: v for k, v in deltas.items() if v}
-    if not deltas:
-        return
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    for key, value in deltas.items():
-        statement = insert(RegisterStat).values(month=month, key=key, value=value)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=[RegisterStat.month, RegisterStat.key],
-            set_={"value": RegisterStat.value + statement.excluded.value}))
-
-
-def record_change(before: dict[str, int], after: dict[str, int], day: date) -> None:
-    keys = set(before) | set(after)
-    add(month_of(day), {k: after.get(k, 0) - before.get(k, 0) for k in keys})
-
-
-def record_decision(day: date, days_taken: int) -> None:
-    add(month_of(day), {"decided": 1, "decided_days": days_taken})
 
 
 def live_total(rating: str | None = None) -> int:
@@ -114,14 +89,11 @@ def _months_back(last: str, count: int) -> list[str]:
     return sorted(months)
 
 
-def rebuild() -> int:
-    """Work every figure out again from the register itself (after a bulk load)."""
-    from sqlalchemy import delete
-
+def rebuilt_totals() -> dict[tuple[str, str], int]:
+    """Every (month, key) figure worked out from the register itself, not from the deltas."""
     from portal.data.register import RatingChange, RegisterEntry
     from portal.data.requests import SupportRequest
 
-    db.session.execute(delete(RegisterStat))
     totals: dict[tuple[str, str], int] = defaultdict(int)
     changes: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for entry_id, changed_at, rating in db.session.execute(
@@ -148,6 +120,4 @@ def rebuild() -> int:
         month = month_of(decided.date())
         totals[(month, "decided")] += 1
         totals[(month, "decided_days")] += (decided.date() - submitted.date()).days
-    db.session.add_all(RegisterStat(month=m, key=k, value=v)
-                       for (m, k), v in totals.items() if v)
-    return len(totals)
+    return {k: v for k, v in totals.items() if v}

@@ -7,7 +7,13 @@
   it is their decision and a parent's consent alone is not enough, unless staff record
   that the young person lacks capacity for this decision and a best-interests decision
   was made.
-- Consent can be withdrawn at any time by whoever gave it; a withdrawal ends it.
+- 18 or over on the day: this register is for under-18s, so no consent is valid here;
+  the person is pointed to the adult register.
+- A child under 16 who says no (or wants to talk first) while a parent has said yes:
+  the parent's consent is enough in law, but the child's view is flagged for staff, who
+  decide whether to go ahead and record why.
+- Only the person who gave an answer can withdraw it, and only the young person answers
+  for themselves: a parent can never answer or withdraw in their place.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ import calendar
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from portal.domain.dates import age_on
+from portal.domain.dates import ADULT_AGE, age_on
 
 OWN_DECISION_AGE = 16
 
@@ -37,6 +43,12 @@ class Decision(enum.StrEnum):
 class StaffFinding(enum.StrEnum):
     GILLICK_COMPETENT = "gillick_competent"  # under 16, able to decide for themselves
     LACKS_CAPACITY_BEST_INTERESTS = "lacks_capacity_best_interests"  # 16-17, MCA
+    # Under 16: the child said no, staff heard it and decided to go ahead (with a reason).
+    PROCEED_DESPITE_CHILDS_VIEW = "proceed_despite_childs_view"
+
+
+# Findings register managers record about who decides (the other one is a triage decision).
+CAPACITY_FINDINGS = (StaffFinding.GILLICK_COMPETENT, StaffFinding.LACKS_CAPACITY_BEST_INTERESTS)
 
 
 class Missing(enum.StrEnum):
@@ -47,6 +59,7 @@ class Missing(enum.StrEnum):
     YOUNG_PERSON_SAID_NO = "young_person_said_no"
     YOUNG_PERSON_WANTS_TO_TALK = "young_person_wants_to_talk"
     PARENT_SAID_NO = "parent_said_no"
+    ADULT = "adult"  # 18 or over: the adult register, not this one
 
 
 class Advice(enum.StrEnum):
@@ -62,6 +75,15 @@ class Given:
     signer: Signer
     decision: Decision
     parental_responsibility: bool = False
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A finding staff recorded, and when."""
+
+    finding: StaffFinding
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,15 @@ class ConsentStatus:
     own_decision: bool  # True when the young person's decision is the one that counts
     missing: tuple[Missing, ...] = ()
     advice: tuple[Advice, ...] = field(default=())
+    # Under 16: the child's own answer was no (or "talk to someone first") though a parent
+    # consented; `childs_view_decided` once staff recorded that they go ahead anyway.
+    childs_view: Decision | None = None
+    childs_view_decided: bool = False
+
+    @property
+    def needs_staff_decision(self) -> bool:
+        """The child's no must be weighed by staff before anyone adds them."""
+        return self.childs_view is not None and not self.childs_view_decided
 
 
 def _latest(given: Iterable[Given], signer: Signer) -> Given | None:
@@ -82,11 +113,15 @@ def _latest(given: Iterable[Given], signer: Signer) -> Given | None:
 
 
 def consent_status(born: date, today: date, given: Iterable[Given],
-                   findings: Iterable[StaffFinding] = ()) -> ConsentStatus:
+                   findings: Iterable[StaffFinding | Found] = ()) -> ConsentStatus:
     """Is there valid consent today, and if not, what exactly is missing?"""
     given = list(given)
-    findings = set(findings)
+    recorded = [f if isinstance(f, Found) else Found(f) for f in findings]
+    findings = {f.finding for f in recorded}
     age = age_on(born, today)
+    if age >= ADULT_AGE:
+        return ConsentStatus(valid=False, age=age, own_decision=True,
+                             missing=(Missing.ADULT,))
     parent = _latest((g for g in given if g.signer is not Signer.PARENT
                       or g.parental_responsibility), Signer.PARENT)
     young = _latest(given, Signer.YOUNG_PERSON)
@@ -122,8 +157,49 @@ def consent_status(born: date, today: date, given: Iterable[Given],
     else:
         missing = ()
     advice = (Advice.ASK_CHILDS_VIEWS,) if young is None else ()
+    childs_view = young.decision if young is not None and not young_yes else None
+    decided = childs_view is not None and any(
+        f.finding is StaffFinding.PROCEED_DESPITE_CHILDS_VIEW
+        and (f.at is None or young is None or young.at is None or f.at >= young.at)
+        for f in recorded)
     return ConsentStatus(valid=parent_yes, age=age, own_decision=False, missing=missing,
-                         advice=advice)
+                         advice=advice, childs_view=childs_view, childs_view_decided=decided)
+
+
+def is_adult(born: date, today: date) -> bool:
+    """18 or over: this register is not for them (the adult register is)."""
+    return age_on(born, today) >= ADULT_AGE
+
+
+def decides_for_themselves(born: date, today: date,
+                           findings: Iterable[StaffFinding] = ()) -> bool:
+    """True when the young person's own answer is their consent (16 or 17, or Gillick
+    competent under 16), not only their view."""
+    findings = set(findings)
+    if age_on(born, today) >= OWN_DECISION_AGE:
+        return StaffFinding.LACKS_CAPACITY_BEST_INTERESTS not in findings
+    return StaffFinding.GILLICK_COMPETENT in findings
+
+
+def may_answer(signer: Signer, acting_as: str) -> bool:
+    """Only the young person answers as the young person; only a parent or carer answers
+    as a parent. Nobody answers in somebody else's place."""
+    return acting_as == signer.value
+
+
+def may_withdraw(signer: Signer | str, acting_as: str) -> bool:
+    """An answer is withdrawn by the person who gave it, and by nobody else."""
+    return acting_as == Signer(signer).value
+
+
+def finding_applies(finding: StaffFinding, age: int) -> bool:
+    """Gillick competence is about a child under 16; lack of capacity under the Mental
+    Capacity Act is about a young person of 16 or 17."""
+    if finding is StaffFinding.GILLICK_COMPETENT:
+        return age < OWN_DECISION_AGE
+    if finding is StaffFinding.LACKS_CAPACITY_BEST_INTERESTS:
+        return OWN_DECISION_AGE <= age < ADULT_AGE
+    return age < OWN_DECISION_AGE
 
 
 def who_decides(born: date, today: date) -> Signer:

@@ -1,6 +1,21 @@
 """Ratings (Green, Amber, Red, Blue) and the rules that suggest one from a request.
 
-The suggestion is only a prompt for staff: staff always decide the rating.
+The suggestion is only a prompt for staff: staff always decide the rating. The rules are
+the example signals for each rating in the national guidance, nothing more:
+
+- Blue: in a mental-health hospital or another inpatient setting now (including
+  learning disability and autism units).
+- Red: severe distress, severe behaviour that challenges, no safe or suitable place to
+  live or learn, a professional expects an admission soon, or a home, care or school
+  placement has broken down.
+- Amber: a placement on the brink, significant unmet need, a family under severe strain,
+  exclusion or a part-time timetable, or several services needed together urgently.
+- Green: needs growing with support not keeping up, with no sign above.
+
+The national risk factors and the other local signals (a previous admission, the youth
+justice system, A&E or crisis contact, carers changing, adult services soon...) show a
+child belongs on the register but do not say how close a crisis is, so they suggest no
+colour of their own: they are shown to staff as reasons, with the rest.
 """
 
 from __future__ import annotations
@@ -26,69 +41,86 @@ class Rating(enum.StrEnum):
         return self in (Rating.RED, Rating.BLUE)
 
 
-# What a family can tick on "what is happening now". The first five are the national
-# DSR risk factors; the rest are signals areas use locally.
+# What a family can tick on "what is happening now".
 class Risk(enum.StrEnum):
-    RESIDENTIAL_CONCERN = "residential_concern"
+    # Red signals.
+    IMMINENT_ADMISSION = "imminent_admission"
+    SEVERE_DISTRESS = "severe_distress"
+    SEVERE_BEHAVIOUR = "severe_behaviour"
+    NO_SAFE_PLACEMENT = "no_safe_placement"
+    PLACEMENT_BROKEN_DOWN = "placement_broken_down"
+    # Amber signals.
     PLACEMENT_UNSTABLE = "placement_unstable"
+    UNMET_NEED = "unmet_need"
+    FAMILY_STRAIN = "family_strain"
+    SCHOOL_EXCLUSION = "school_exclusion"
+    MULTI_AGENCY_URGENT = "multi_agency_urgent"
+    # Green signals.
+    NEEDS_INCREASING = "needs_increasing"
+    # National risk factors and local signals (no colour of their own).
+    RESIDENTIAL_CONCERN = "residential_concern"
     BEHAVIOUR_CONCERN = "behaviour_concern"
     PREVIOUS_ADMISSION = "previous_admission"
     YOUTH_JUSTICE = "youth_justice"
-    IMMINENT_ADMISSION = "imminent_admission"
-    NO_SAFE_PLACEMENT = "no_safe_placement"
-    SEVERE_DISTRESS = "severe_distress"
     CRISIS_CONTACT = "crisis_contact"
-    SCHOOL_EXCLUSION = "school_exclusion"
-    FAMILY_STRAIN = "family_strain"
     SUPPORT_CHANGES = "support_changes"
-    NEEDS_INCREASING = "needs_increasing"
     TRANSITION_SOON = "transition_soon"
 
 
-NATIONAL_RISK_FACTORS = frozenset(
-    {
-        Risk.RESIDENTIAL_CONCERN,
-        Risk.PLACEMENT_UNSTABLE,
-        Risk.BEHAVIOUR_CONCERN,
-        Risk.PREVIOUS_ADMISSION,
-        Risk.YOUTH_JUSTICE,
-    }
-)
-RED_SIGNALS = frozenset({Risk.IMMINENT_ADMISSION, Risk.NO_SAFE_PLACEMENT, Risk.SEVERE_DISTRESS})
-AMBER_SIGNALS = NATIONAL_RISK_FACTORS | {
-    Risk.CRISIS_CONTACT,
-    Risk.SCHOOL_EXCLUSION,
-    Risk.FAMILY_STRAIN,
+NATIONAL_RISK_FACTORS = frozenset({
+    Risk.RESIDENTIAL_CONCERN, Risk.PLACEMENT_UNSTABLE, Risk.BEHAVIOUR_CONCERN,
+    Risk.PREVIOUS_ADMISSION, Risk.YOUTH_JUSTICE,
+})
+SIGNALS: dict[Rating, frozenset[Risk]] = {
+    Rating.RED: frozenset({Risk.IMMINENT_ADMISSION, Risk.SEVERE_DISTRESS,
+                           Risk.SEVERE_BEHAVIOUR, Risk.NO_SAFE_PLACEMENT,
+                           Risk.PLACEMENT_BROKEN_DOWN}),
+    Rating.AMBER: frozenset({Risk.PLACEMENT_UNSTABLE, Risk.UNMET_NEED, Risk.FAMILY_STRAIN,
+                             Risk.SCHOOL_EXCLUSION, Risk.MULTI_AGENCY_URGENT}),
+    Rating.GREEN: frozenset({Risk.NEEDS_INCREASING}),
 }
-# This many risks at once is treated as being close to crisis.
-RED_WHEN_AT_LEAST = 4
+RED_SIGNALS = SIGNALS[Rating.RED]
+AMBER_SIGNALS = SIGNALS[Rating.AMBER]
+IN_HOSPITAL = "in_hospital"
+NO_LISTED_RISKS = "no_listed_risks"
+
+
+def signal_level(code: str) -> Rating | None:
+    """The rating a reason points to (Blue for being in hospital), or None."""
+    if code == IN_HOSPITAL:
+        return Rating.BLUE
+    for rating, risks in SIGNALS.items():
+        if code in risks:
+            return rating
+    return None
 
 
 @dataclass(frozen=True)
 class Suggestion:
     rating: Rating
     reasons: tuple[str, ...]
-    """Codes: a Risk value, or 'in_hospital', 'many_risks', 'no_listed_risks'."""
+    """Every answer behind it, most serious first: 'in_hospital', Risk values, or
+    'no_listed_risks'. Staff see them all, not only those that set the colour."""
+
+
+def _order(code: str) -> int:
+    level = signal_level(code)
+    return 4 - level.urgency if level is not None else 9
 
 
 def suggest_rating(*, in_hospital: bool, risks: Iterable[str]) -> Suggestion:
-    """Suggest a rating from a request's answers, with the reasons behind it."""
-    chosen: list[Risk] = []
+    """Suggest a rating from a request's answers, with every reason behind it."""
+    chosen: list[str] = []
     for code in risks:
         try:
-            chosen.append(Risk(code))
+            value = Risk(code).value
         except ValueError:
             continue  # an answer from an older form: ignore rather than fail
-    if in_hospital:
-        return Suggestion(Rating.BLUE, ("in_hospital", *chosen))
-    red = [r.value for r in chosen if r in RED_SIGNALS]
-    if red:
-        return Suggestion(Rating.RED, tuple(red))
-    amber = [r.value for r in chosen if r in AMBER_SIGNALS]
-    if len(chosen) >= RED_WHEN_AT_LEAST and len(amber) >= 2:
-        return Suggestion(Rating.RED, ("many_risks", *amber))
-    if amber:
-        return Suggestion(Rating.AMBER, tuple(amber))
-    if chosen:
-        return Suggestion(Rating.GREEN, tuple(r.value for r in chosen))
-    return Suggestion(Rating.GREEN, ("no_listed_risks",))
+        if value not in chosen:
+            chosen.append(value)
+    reasons = ([IN_HOSPITAL] if in_hospital else []) + sorted(chosen, key=_order)
+    if not reasons:
+        return Suggestion(Rating.GREEN, (NO_LISTED_RISKS,))
+    levels = [level for code in reasons if (level := signal_level(code)) is not None]
+    rating = max(levels, key=lambda r: r.urgency) if levels else Rating.GREEN
+    return Suggestion(rating, tuple(reasons))

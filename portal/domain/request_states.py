@@ -17,24 +17,32 @@ class State(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    # The same child as another request: closed, or joined to that one.
+    DUPLICATE = "duplicate"
 
 
 ALLOWED: dict[State, frozenset[State]] = {
     State.DRAFT: frozenset({State.SUBMITTED, State.WITHDRAWN}),
     State.SUBMITTED: frozenset(
-        {State.AWAITING_CONSENT, State.READY_FOR_TRIAGE, State.WITHDRAWN}
+        {State.AWAITING_CONSENT, State.READY_FOR_TRIAGE, State.WITHDRAWN, State.DUPLICATE}
     ),
-    State.AWAITING_CONSENT: frozenset({State.READY_FOR_TRIAGE, State.WITHDRAWN}),
+    State.AWAITING_CONSENT: frozenset(
+        {State.READY_FOR_TRIAGE, State.DECLINED, State.WITHDRAWN, State.DUPLICATE}),
     State.READY_FOR_TRIAGE: frozenset(
-        {State.MORE_INFO_REQUESTED, State.ACCEPTED, State.DECLINED, State.WITHDRAWN}
+        {State.MORE_INFO_REQUESTED, State.ACCEPTED, State.DECLINED, State.WITHDRAWN,
+         State.DUPLICATE}
     ),
     State.MORE_INFO_REQUESTED: frozenset(
-        {State.READY_FOR_TRIAGE, State.DECLINED, State.WITHDRAWN}
+        {State.READY_FOR_TRIAGE, State.DECLINED, State.WITHDRAWN, State.DUPLICATE}
     ),
     State.ACCEPTED: frozenset({State.WITHDRAWN}),
     State.DECLINED: frozenset(),
     State.WITHDRAWN: frozenset(),
+    State.DUPLICATE: frozenset(),
 }
+# Still open: the family and staff can act on it.
+OPEN = frozenset({State.SUBMITTED, State.AWAITING_CONSENT, State.READY_FOR_TRIAGE,
+                  State.MORE_INFO_REQUESTED})
 
 # Moves the family should hear about (an outbox message goes with each).
 FAMILY_IS_TOLD = frozenset(
@@ -44,6 +52,7 @@ FAMILY_IS_TOLD = frozenset(
         State.ACCEPTED,
         State.DECLINED,
         State.WITHDRAWN,
+        State.DUPLICATE,
     }
 )
 

@@ -29,10 +29,24 @@ def add_working_days(day: date, count: int, holidays: Iterable[date] = ()) -> da
     return day
 
 
+def working_days_between(start: date, end: date, holidays: Iterable[date] = ()) -> int:
+    """Working days from `start` to `end` (negative when `end` is earlier): Monday to Friday
+    after `start`, up to and including `end`, leaving out holidays."""
+    holidays = set(holidays)
+    step = 1 if end >= start else -1
+    count, day = 0, start
+    while day != end:
+        day += timedelta(days=step)
+        check = day if step > 0 else day + timedelta(days=1)
+        if is_working_day(check, holidays):
+            count += step
+    return count
+
+
 @dataclass(frozen=True)
 class Clock:
     due: date
-    days_left: int  # negative when overdue
+    days_left: int  # working days; negative when overdue
 
     @property
     def overdue(self) -> bool:
@@ -42,6 +56,7 @@ class Clock:
 def triage_clock(submitted: date, today: date, *, urgent: bool, decision_weeks: int,
                  holidays: Iterable[date] = ()) -> Clock:
     """Urgent: looked at the same working day. Every request: decided within N weeks."""
-    due = (next_working_day(submitted, holidays) if urgent
-           else submitted + timedelta(weeks=decision_weeks))
-    return Clock(due=due, days_left=(due - today).days)
+    holidays = set(holidays)
+    due = next_working_day(submitted if urgent else submitted + timedelta(weeks=decision_weeks),
+                           holidays)
+    return Clock(due=due, days_left=working_days_between(today, due, holidays))

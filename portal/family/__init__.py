@@ -7,9 +7,9 @@ bp = Blueprint("family", __name__, url_prefix="/account")
 
 @bp.context_processor
 def _family_email() -> dict[str, object]:
-    from portal.family.session import current_email
+    from portal.common.auth import current_family_email
 
-    return {"family_email": current_email()}
+    return {"family_email": current_family_email()}
 
 
 from portal.family import sign_in, views  # noqa: E402,F401

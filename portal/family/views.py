@@ -7,11 +7,13 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, current_app, redirect, render_template, url_for
+from flask import Response, current_app, redirect, render_template, session, url_for
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
-from portal.common import notify
+from portal.cases import family as family_cases
+from portal.cases import requests as request_cases
+from portal.common.auth import current_family_email, family_only
 from portal.common.forms import BaseForm, long_text
 from portal.common.i18n import lazy_gettext as _l
 from portal.data import audit
@@ -20,25 +22,14 @@ from portal.data import family as store
 from portal.data import register as entries
 from portal.data.requests import (
     SupportRequest,
-    add_message,
     messages_for,
-    move_request,
     requests_by_ids,
+    timeline_for,
 )
-from portal.domain.request_states import State
 from portal.family import bp
-from portal.family.session import current_email, family_only, family_request
-from portal.public.consent import records
-from portal.public.request.forms import CheckboxesField, _c
-from portal.staff.casework import answer_rows
-
-CHANGES = [
-    _c("admitted", _l("They have been admitted to a mental-health hospital")),
-    _c("a_and_e", _l("They went to A&E")),
-    _c("police", _l("The police were involved")),
-    _c("placement_at_risk", _l("Their home, care or school place is at risk")),
-    _c("excluded", _l("They have been excluded from school")),
-]
+from portal.family.session import acting, family_request
+from portal.questions.catalogue import record_rows
+from portal.questions.forms import CHANGES, CheckboxesField
 
 
 class ReplyForm(BaseForm):
@@ -60,11 +51,13 @@ class AskForm(BaseForm):
 
 
 def _email() -> str:
-    return current_email() or ""
+    return current_family_email() or ""
 
 
-def _entry(req: SupportRequest) -> entries.RegisterEntry | None:
-    return entries.entry_for_request(req.id)
+def live_entry(req: SupportRequest) -> entries.RegisterEntry | None:
+    """The child's entry while they are on the register (a closed one is history)."""
+    entry = entries.entry_for_request(req.id)
+    return entry if entry is not None and entry.closed_at is None else None
 
 
 @bp.get("/")
@@ -74,32 +67,17 @@ def requests() -> str:
     return render_template("family/requests.html", rows=rows)
 
 
-def timeline(req: SupportRequest) -> list[tuple[str, Any]]:
-    """(step, when) for each step reached, in order, from the request's own history."""
-    steps: list[tuple[str, Any]] = [("sent", req.submitted_at)]
-    looked = None
-    for event in audit.events_for("request", str(req.id)):
-        to = (event.detail or {}).get("to")
-        if event.action == "request.state" and to == State.READY_FOR_TRIAGE and (
-                event.detail or {}).get("why") == "consent_complete":
-            steps.append(("consent_complete", event.occurred_at))
-        elif event.action in {"request.assigned", "request.viewed"} and looked is None:
-            looked = event.occurred_at
-            steps.append(("being_looked_at", looked))
-        elif event.action == "request.state" and to in {
-                State.MORE_INFO_REQUESTED, State.ACCEPTED, State.DECLINED, State.WITHDRAWN}:
-            steps.append((str(to), event.occurred_at))
-    return steps
-
-
 def _request_page(req: SupportRequest, form: ReplyForm) -> str:
-    entry = _entry(req)
+    entry = live_entry(req)
     released = entry if entry is not None and entry.rating_released else None
     weeks = int(current_app.config["DECISION_TARGET_WEEKS"])
     return render_template(
-        "family/request.html", req=req, steps=timeline(req), status=records.status_for(req),
-        entry=released, actions=entries.actions_for(entry.id) if released else [],
+        "family/request.html", req=req, steps=timeline_for(req.id),
+        status=consent_store.status_for(req), entry=released,
+        actions=entries.actions_for(released.id) if released else [],
         messages=messages_for(req.id), updates=store.updates_for(req.id),
+        my_consents=[(c, w) for c, w in consent_store.consents_signed_by(req.id, _email())
+                     if w is None],
         decide_by=req.submitted_at.date() + timedelta(weeks=weeks), today=date.today(),
         form=form, name=req.child_preferred_name or req.child_name,
     )
@@ -118,13 +96,20 @@ def reply(reference: str) -> Response | str:
     form = ReplyForm()
     if not form.validate_on_submit():
         return _request_page(req, form)  # what they typed stays in the box
-    add_message(req, from_staff=False, author=_email(), body=form.body.data or "")
-    if req.state == State.MORE_INFO_REQUESTED:
-        move_request(req, State.READY_FOR_TRIAGE, actor_type="family",
-                     detail={"why": "family_replied"})
-    audit.record(actor_type="family", actor_id=store.email_fingerprint(_email()),
-                 action="family.message", subject_type="request", subject_id=str(req.id))
+    request_cases.message_from_family(req, acting(), form.body.data or "")
     return redirect(url_for("family.request_view", reference=reference) + "#messages")
+
+
+@bp.post("/requests/<reference>/withdraw/<consent_id>")
+@family_only
+def withdraw(reference: str, consent_id: str) -> Response:
+    """Withdraw an answer this person gave (the next pages are the usual withdrawal)."""
+    req = family_request(reference)
+    mine = {c.id for c, w in consent_store.consents_signed_by(req.id, _email()) if w is None}
+    if consent_id not in mine:
+        return redirect(url_for("family.request_view", reference=reference))
+    session["withdrawing_consent"] = {"consent": consent_id, "via": "account"}
+    return redirect(url_for("public.withdraw_confirm"))
 
 
 @bp.route("/requests/<reference>/something-has-changed", methods=["GET", "POST"])
@@ -134,17 +119,9 @@ def changed(reference: str) -> Response | str:
     form = ChangedForm()
     if form.validate_on_submit():
         events = list(form.events.data or [])
-        admitted = "admitted" in events
-        update = store.add_update(request_id=req.id, kind="changed", events=events,
-                                  details=form.details.data or None, admitted=admitted,
-                                  sent_by=_email())
-        entry = _entry(req)
-        if admitted and entry is not None:
-            entry.flag = "admission_reported"  # staff see it flagged for Blue
-        audit.record(actor_type="family", actor_id=store.email_fingerprint(_email()),
-                     action="family.update", subject_type="request", subject_id=str(req.id),
-                     detail={"update": update.id, "events": events})
-        return render_template("family/update_sent.html", req=req, admitted=admitted)
+        family_cases.report_change(req, acting(), events, form.details.data or None)
+        return render_template("family/update_sent.html", req=req,
+                               admitted="admitted" in events)
     return render_template("family/changed.html", req=req, form=form)
 
 
@@ -154,13 +131,10 @@ def ask(reference: str, kind: str) -> Response | str:
     req = family_request(reference)
     form = AskForm()
     if form.validate_on_submit():
-        update = store.add_update(request_id=req.id, kind=kind, events=[],
-                                  details=form.details.data or None, sent_by=_email())
-        audit.record(actor_type="family", actor_id=store.email_fingerprint(_email()),
-                     action="family.asked", subject_type="request", subject_id=str(req.id),
-                     detail={"update": update.id, "kind": kind})
+        family_cases.ask(req, acting(), kind, form.details.data or None)
         return render_template("family/update_sent.html", req=req, admitted=False, kind=kind)
-    return render_template("family/ask.html", req=req, form=form, kind=kind)
+    return render_template("family/ask.html", req=req, form=form, kind=kind,
+                           entry=live_entry(req))
 
 
 @bp.get("/requests/<reference>/evidence-summary.pdf")
@@ -169,27 +143,26 @@ def evidence(reference: str) -> Response:
     from weasyprint import HTML  # slow to import: only when a PDF is asked for
 
     req = family_request(reference)
-    entry = _entry(req)
+    entry = live_entry(req)
     if entry is None or not entry.rating_released:
         return redirect(url_for("family.request_view", reference=reference))  # type: ignore[return-value]
-    document = store.issue_evidence(req.id, entry.rating)
-    audit.record(actor_type="family", actor_id=store.email_fingerprint(_email()),
-                 action="family.evidence", subject_type="request", subject_id=str(req.id),
-                 detail={"code": document.code})
+    document = family_cases.evidence_issued(req, acting(), entry.rating)
     html = render_template("family/evidence_pdf.html", req=req, entry=entry,
                            document=document, actions=entries.actions_for(entry.id),
-                           rows=answer_rows(req))
+                           rows=record_rows(req.snapshot()))
     return Response(HTML(string=html).write_pdf(), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="evidence-summary-{req.reference}.pdf"'})
 
 
 def my_data(req: SupportRequest) -> dict[str, Any]:
     """Everything we hold about the child and the family for this request."""
-    entry = _entry(req)
+    entry = entries.entry_for_request(req.id)
     return {
-        "request": {k: v for k, v in req.snapshot().items()
-                    if k not in {"idempotency_key", "version_id", "suggested_rating",
-                                 "suggestion_reasons", "priority", "assigned_to_id"}},
+        "request": {"reference": req.reference, "sent_at": req.submitted_at,
+                    "status": req.family_status,
+                    "answers": [{"question": str(row.label),
+                                 "answer": [str(v) for v in row.values]}
+                                for row in record_rows(req.snapshot())]},
         "consents": [{"signer": c.signer_name, "role": c.signer_role, "answer": c.decision,
                       "own_words": c.own_words, "signed_at": c.signed_at,
                       "text_version": c.text_version, "text_sha256": c.text_sha256,
@@ -208,7 +181,7 @@ def my_data(req: SupportRequest) -> dict[str, Any]:
         "people_with_access": [{"role": p.role, "email": p.email}
                                for p in store.people_for(req.id)],
         "viewed_by_staff": [{"role": role, "at": at} for at, role in
-                            notify.staff_views(req.id, entry.id if entry else None)],
+                            audit.staff_views(req.id, entry.id if entry else None)],
     }
 
 
@@ -216,7 +189,8 @@ def my_data(req: SupportRequest) -> dict[str, Any]:
 @family_only
 def data_page(reference: str) -> str:
     req = family_request(reference)
-    return render_template("family/my_data.html", req=req, data=my_data(req))
+    return render_template("family/my_data.html", req=req, data=my_data(req),
+                           rows=record_rows(req.snapshot()))
 
 
 @bp.get("/requests/<reference>/my-data.json")

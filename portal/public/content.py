@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session
 from werkzeug.wrappers import Response
 
 from portal.common.access import public
 from portal.common.render_cache import static_page
+from portal.common.urls import safe_next
 from portal.public import bp
 
 # slug -> template under templates/public/content/
@@ -46,18 +45,6 @@ def content(slug: str) -> str:
     if template is None:
         abort(404)
     return static_page(f"public/content/{template}")
-
-
-def safe_next(target: str | None) -> str:
-    """Only ever go back to a page of ours: a path, never another site."""
-    if not target:
-        return url_for("public.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("public.home")
-    if "\\" in target:
-        return url_for("public.home")
-    return target
 
 
 @bp.get("/language/<code>")

@@ -16,6 +16,8 @@ from portal.staff import (  # noqa: E402,F401
     admin,
     audit_log,
     casework,
+    consent,
+    decisions,
     oversight,
     queue,
     register,

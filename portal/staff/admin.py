@@ -10,13 +10,13 @@ from wtforms import PasswordField, RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from portal.cases import staff as staff_cases
+from portal.cases.operation import Actor
 from portal.common import auth
-from portal.common.auth import staff_only
+from portal.common.auth import signed_in_staff, staff_only
 from portal.common.forms import BaseForm, email_field, short_text
 from portal.common.i18n import lazy_gettext as _l
-from portal.data import audit
-from portal.data.base import utcnow
-from portal.data.staff import Role, add_staff, all_staff, find_staff, find_staff_by_email
+from portal.data.staff import Role, all_staff, find_staff, find_staff_by_email
 from portal.domain.passwords import PasswordProblem, password_problems
 from portal.staff import bp
 
@@ -66,12 +66,9 @@ def admin_staff() -> str:
 def admin_staff_new() -> Response | str:
     form = StaffForm()
     if form.validate_on_submit():
-        admin = auth.current_staff()
-        user = add_staff(email=form.email.data, name=form.name.data, role=Role(form.role.data),
-                         password_hash=auth.hash_password(form.password.data))
-        audit.record(actor_type="staff", actor_id=str(admin.id) if admin else None,
-                     action="staff.created", subject_type="staff", subject_id=str(user.id),
-                     detail={"role": user.role})
+        staff_cases.create(Actor.for_staff(signed_in_staff()), email=form.email.data or "",
+                           name=form.name.data or "", role=Role(form.role.data),
+                           password_hash=auth.hash_password(form.password.data or ""))
         return redirect(url_for("staff.admin_staff"))
     return render_template("staff/admin_staff_new.html", form=form)
 
@@ -79,19 +76,8 @@ def admin_staff_new() -> Response | str:
 @bp.post("/admin/staff/<int:staff_id>/<any(disable, enable, 'reset-codes'):change>")
 @staff_only(Role.ADMIN)
 def admin_staff_change(staff_id: int, change: str) -> Response:
-    admin = auth.current_staff()
     user = find_staff(staff_id)
-    if user is None or admin is None:
+    if user is None:
         abort(404)
-    if change == "disable":
-        user.disabled_at = utcnow()
-        user.session_version += 1  # every session of theirs ends now
-    elif change == "enable":
-        user.disabled_at = None
-    else:
-        user.totp_secret = None
-        user.totp_confirmed_at = None
-        user.session_version += 1
-    audit.record(actor_type="staff", actor_id=str(admin.id), action=f"staff.{change}",
-                 subject_type="staff", subject_id=str(user.id))
+    staff_cases.change(Actor.for_staff(signed_in_staff()), user, change)
     return redirect(url_for("staff.admin_staff"))

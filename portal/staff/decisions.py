@@ -1,158 +1,181 @@
-"""Triage decisions and register changes: each one audited, the family told where it should be."""
+"""Triage decisions on a request: more information, a message, decline, accept, and the
+same child twice (close or join as a duplicate, correct an NHS number)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+from wtforms import RadioField, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
-from portal.common import notify
-from portal.common.i18n import gettext
-from portal.data import audit, outbox, stats
-from portal.data import register as entries
-from portal.data.base import utcnow
-from portal.data.requests import SupportRequest, add_message, move_request
-from portal.data.staff import StaffUser
-from portal.domain.consent import add_months
+from portal.cases import decisions as decision_cases
+from portal.cases import requests as request_cases
+from portal.cases.operation import Actor
+from portal.cases.register import usual_review
+from portal.common.auth import CASEWORK, staff_only
+from portal.common.forms import DateField, long_text, short_text
+from portal.common.i18n import lazy_gettext as _l
+from portal.data.requests import (
+    LIVE_STATES,
+    SupportRequest,
+    find_request,
+    find_request_by_reference,
+)
+from portal.domain import nhs_number, references
 from portal.domain.ratings import Rating
 from portal.domain.request_states import State
+from portal.staff import bp
+from portal.staff.casework import action_page, load
+from portal.staff.forms import RATING_CHOICES, VersionedForm
 
 
-def figures(entry: entries.RegisterEntry) -> dict[str, int]:
-    return stats.contribution(live=entry.closed_at is None, rating=entry.rating,
-                              has_keyworker=entry.keyworker is not None)
+class QuestionForm(VersionedForm):
+    question = long_text(_l("What do you need to know?"), what=_l("Your question"),
+                         validators=[InputRequired(_l("Enter your question for the family"))])
 
 
-@contextmanager
-def tracked(entry: entries.RegisterEntry) -> Iterator[None]:
-    """Keep the dashboard's figures in step with whatever the block changes."""
-    before = figures(entry)
-    yield
-    stats.record_change(before, figures(entry), date.today())
+class MessageForm(VersionedForm):
+    body = long_text(_l("Message to the family"), what=_l("Your message"),
+                     validators=[InputRequired(_l("Enter your message"))])
 
 
-def _decided(req: SupportRequest) -> None:
-    req.decided_at = utcnow()
-    stats.record_decision(req.decided_at.date(),
-                          (req.decided_at.date() - req.submitted_at.date()).days)
+class DeclineForm(VersionedForm):
+    reason = long_text(_l("Why are they not being added?"), what=_l("The reason"),
+                       validators=[InputRequired(_l("Enter the reason, in plain words"))])
+    help_text = long_text(_l("Where else can they get help?"), what=_l("Where else to get help"),
+                          validators=[InputRequired(_l("Enter where else they can get help"))])
 
 
-class AlreadyOnRegister(Exception):
-    def __init__(self, entry: entries.RegisterEntry) -> None:
-        super().__init__(f"entry {entry.id}")
-        self.entry = entry
+class AcceptForm(VersionedForm):
+    rating = RadioField(_l("Rating"), choices=RATING_CHOICES,
+                        validators=[InputRequired(_l("Select a rating"))])
+    reason = long_text(_l("Why this rating?"), what=_l("The reason for the rating"),
+                       validators=[InputRequired(_l("Enter why you chose this rating"))])
+    keyworker = short_text(_l("Keyworker (optional)"), what=_l("Keyworker"))
+    first_review = DateField(_l("First review"), what=_l("the first review date"),
+                             what_capital=_l("First review date"))
+
+    def validate_first_review(self, field: DateField) -> None:
+        if field.data is not None and field.data < date.today():
+            raise ValidationError(_l("First review date must be today or in the future"))
 
 
-def _tell_family(req: SupportRequest, kind: str, dedupe: str | None = None,
-                 **context: Any) -> None:
-    if not req.contact_email:
-        return
-    with force_locale(req.locale):
-        subjects = {
-            "declined": gettext("Our decision about your request: %(reference)s",
-                                reference=req.reference),
-            "accepted": gettext("Our decision about your request: %(reference)s",
-                                reference=req.reference),
-        }
-        body = render_template(f"email/decision_{kind}.txt", req=req, **context)
-    outbox.queue_message(kind=f"decision_{kind}", to_address=req.contact_email,
-                         subject=subjects[kind], body=body, locale=req.locale,
-                         dedupe_key=dedupe)
+class NhsForm(VersionedForm):
+    nhs_number = short_text(_l("NHS number"), what=_l("NHS number"), limit=20)
+
+    def validate_nhs_number(self, field: Any) -> None:
+        if field.data and not nhs_number.is_valid(field.data):
+            raise ValidationError(_l("Enter a real NHS number of 10 numbers, or leave it "
+                                     "empty if it is not known"))
 
 
-def _audit(user: StaffUser, action: str, req: SupportRequest, **detail: Any) -> None:
-    audit.record(actor_type="staff", actor_id=str(user.id), action=action,
-                 subject_type="request", subject_id=str(req.id), detail=detail)
+DUPLICATE_CHOICES = [
+    SelectChoice("join", _l("Join it to the other request"), render_kw={"hint": _l(
+        "What this family told us is read with the other request and its register entry")}),
+    SelectChoice("close", _l("Close it"), render_kw={"hint": _l(
+        "It adds nothing new: the family is told we already have a request for this child")}),
+]
 
 
-def assign(req: SupportRequest, user: StaffUser) -> None:
-    req.assigned_to_id = user.id
-    _audit(user, "request.assigned", req, to=user.id)
+class DuplicateForm(VersionedForm):
+    other = short_text(_l("Reference of the other request"), what=_l("The reference"),
+                       limit=20, validators=[InputRequired(_l("Enter the other request's "
+                                                                "reference"))])
+    how = RadioField(_l("What to do with this request"), choices=DUPLICATE_CHOICES,
+                     validators=[InputRequired(_l("Select join or close"))])
+    note = long_text(_l("Note (optional)"), what=_l("The note"))
+
+    def validate_other(self, field: Any) -> None:
+        other = find_request_by_reference(references.normalise(field.data or ""))
+        if other is None or other.state not in LIVE_STATES:
+            raise ValidationError(_l("There is no open request or register entry with this "
+                                     "reference"))
+        self.other_request = other
 
 
-def ask_for_information(req: SupportRequest, user: StaffUser, question: str) -> None:
-    add_message(req, from_staff=True, author=user.name, body=question)
-    move_request(req, State.MORE_INFO_REQUESTED, actor_type="staff", actor_id=str(user.id))
-    notify.tell(req, "message")
+@bp.route("/requests/<int:request_id>/more-information", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_more_info(request_id: int) -> Response | str:
+    return action_page(request_id, QuestionForm, "staff/more_info.html",
+                       lambda req, actor, form: decision_cases.ask_for_information(
+                           req, actor, form.question.data), State.MORE_INFO_REQUESTED)
 
 
-def send_message(req: SupportRequest, user: StaffUser, body: str) -> None:
-    add_message(req, from_staff=True, author=user.name, body=body)
-    _audit(user, "request.message", req)
-    notify.tell(req, "message")
+@bp.route("/requests/<int:request_id>/message", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_message(request_id: int) -> Response | str:
+    def act(req: SupportRequest, actor: Actor, form: MessageForm) -> None:
+        request_cases.message_from_staff(req, actor, form.body.data or "")
+
+    return action_page(request_id, MessageForm, "staff/message.html", act, None)
 
 
-def decline(req: SupportRequest, user: StaffUser, reason: str, help_text: str) -> None:
-    req.decline_reason = reason
-    req.decline_help = help_text
-    _decided(req)
-    move_request(req, State.DECLINED, actor_type="staff", actor_id=str(user.id))
-    _tell_family(req, "declined", dedupe=f"decision:{req.reference}", reason=reason,
-                 help_text=help_text)
-    notify.tell(req, "status", dedupe=f"status:{req.reference}:declined")
+@bp.route("/requests/<int:request_id>/decline", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_decline(request_id: int) -> Response | str:
+    return action_page(request_id, DeclineForm, "staff/decline.html",
+                       lambda req, actor, form: decision_cases.decline(
+                           req, actor, form.reason.data, form.help_text.data), State.DECLINED)
 
 
-def review_date(rating: Rating, today: date) -> date:
-    days = int(current_app.config["REVIEW_DAYS"][rating.value])
-    return today + timedelta(days=days)
+@bp.route("/requests/<int:request_id>/accept", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_accept(request_id: int) -> Response | str:
+    req = load(request_id)
+
+    def act(req: SupportRequest, actor: Actor, form: AcceptForm) -> Response | str:
+        try:
+            entry = decision_cases.accept(
+                req, actor, rating=Rating(form.rating.data), keyworker=form.keyworker.data,
+                first_review=form.first_review.data, reason=form.reason.data)
+        except decision_cases.AlreadyOnRegister as already:
+            return render_template("staff/accept.html", form=form, req=req, conflict=None,
+                                   already=already.entry,
+                                   other=find_request(already.entry.request_id))
+        except decision_cases.NhsConflict as clash:
+            return render_template("staff/accept.html", form=form, req=req, conflict=None,
+                                   nhs_clash=clash.other)
+        except decision_cases.ConsentNotReady:
+            return redirect(url_for("staff.request_view", request_id=req.id))
+        return redirect(url_for("staff.register_entry", entry_id=entry.id))
+
+    rating = Rating(req.suggested_rating)
+    return action_page(request_id, AcceptForm, "staff/accept.html", act, State.ACCEPTED,
+                       defaults={"rating": rating.value,
+                                 "first_review": usual_review(rating, date.today())})
 
 
-def accept(req: SupportRequest, user: StaffUser, *, rating: Rating, keyworker: str | None,
-           first_review: date, reason: str) -> entries.RegisterEntry:
-    key = entries.child_key(req.nhs_number, req.child_name, req.child_date_of_birth)
-    existing = entries.active_entry_for_child(key)
-    if existing is not None:
-        raise AlreadyOnRegister(existing)
-    today = date.today()
-    entry = entries.add_entry(
-        request_id=req.id, child_key=key, child_name=req.child_name,
-        child_date_of_birth=req.child_date_of_birth, nhs_number=req.nhs_number,
-        rating=rating.value, severity=entries.SEVERITY[rating.value],
-        keyworker=keyworker or None, next_review_on=first_review,
-        added_on=today,
-        cetr_next_on=(add_months(today, int(current_app.config["CETR_MONTHS_BLUE"]))
-                      if rating is Rating.BLUE else None),
-    )
-    entries.add_rating_change(entry, rating.value, reason, user.name)
-    stats.record_change({}, figures(entry), today)
-    _decided(req)
-    move_request(req, State.ACCEPTED, actor_type="staff", actor_id=str(user.id))
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.added",
-                 subject_type="register_entry", subject_id=str(entry.id),
-                 detail={"request": req.id, "rating": rating.value})
-    _tell_family(req, "accepted", dedupe=f"decision:{req.reference}")
-    notify.tell(req, "status", dedupe=f"status:{req.reference}:accepted")
-    return entry
+@bp.route("/requests/<int:request_id>/same-child", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_duplicate(request_id: int) -> Response | str:
+    """Close this request as the same child as another one, or join it to that one."""
+    req = load(request_id)
+    other = find_request(req.possible_duplicate_of_id) if req.possible_duplicate_of_id else None
+    suggested = other.reference if other else None
+
+    def act(req: SupportRequest, actor: Actor, form: DuplicateForm) -> None:
+        decision_cases.close_as_duplicate(req, actor, form.other_request,
+                                          join=form.how.data == "join",
+                                          note=form.note.data or "")
+
+    return action_page(request_id, DuplicateForm, "staff/duplicate.html", act,
+                       State.DUPLICATE, defaults={"other": request.args.get("other") or suggested})
 
 
-def change_rating(entry: entries.RegisterEntry, user: StaffUser, rating: Rating,
-                  reason: str) -> None:
-    before = entry.rating
-    with tracked(entry):
-        entries.set_rating(entry, rating.value)
-    entries.add_rating_change(entry, rating.value, reason, user.name)
-    entry.next_review_on = min(entry.next_review_on, review_date(rating, date.today()))
-    if rating is Rating.BLUE:
-        entry.flag = None  # the reported admission has been acted on
-    if rating is Rating.BLUE and entry.cetr_next_on is None:
-        entry.cetr_next_on = date.today() + timedelta(weeks=2)  # after an admission
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.rating",
-                 subject_type="register_entry", subject_id=str(entry.id),
-                 detail={"from": before, "to": rating.value})
+@bp.route("/requests/<int:request_id>/nhs-number", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_nhs_number(request_id: int) -> Response | str:
+    """Correct a child's NHS number (audited, with the number before and after)."""
+    req = load(request_id)
 
+    def act(req: SupportRequest, actor: Actor, form: NhsForm) -> None:
+        typed = form.nhs_number.data
+        request_cases.correct_nhs_number(req, actor,
+                                         nhs_number.normalise(typed) if typed else None)
 
-CLOSING_REASONS = ("turned_18_adult_register", "consent_withdrawn", "risk_reduced",
-                   "moved_area")
-
-
-def close(entry: entries.RegisterEntry, user: StaffUser, reason: str) -> None:
-    with tracked(entry):
-        entry.closed_at = utcnow()
-        entry.closed_reason = reason
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.closed",
-                 subject_type="register_entry", subject_id=str(entry.id),
-                 detail={"reason": reason})
+    return action_page(request_id, NhsForm, "staff/nhs_number.html", act, None,
+                       defaults={"nhs_number": nhs_number.formatted(req.nhs_number or "")})

@@ -6,32 +6,32 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 
-from flask import Response, current_app, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask import Response, redirect, render_template, request, url_for
 from markupsafe import Markup
-from wtforms import RadioField, SelectField
+from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from portal.common.auth import CASEWORK, current_staff, staff_only
+from portal.cases import register as register_cases
+from portal.cases.operation import Actor
+from portal.common.auth import CASEWORK, signed_in_staff, staff_only
 from portal.common.forms import long_text
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
-from portal.data import audit, outbox, stats
 from portal.data import register as entries
+from portal.data import stats
 from portal.data.base import utcnow
-from portal.data.requests import find_request
-from portal.data.staff import Role, StaffUser
+from portal.data.staff import Role
 from portal.domain.consent import add_months
 from portal.domain.ratings import Rating
-from portal.domain.working_days import add_working_days
-from portal.staff import bp, charts, decisions
-from portal.staff.casework import RATING_CHOICES, VersionedForm
-from portal.staff.register import page_number
+from portal.staff import bp, charts
+from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number
 
 LIST_LIMIT = 50
 MEETING_PAGE = 25
-NEXT_REVIEW = [SelectChoice("14", _l("In 2 weeks")), SelectChoice("28", _l("In 4 weeks")),
+USUAL = "usual"
+NEXT_REVIEW = [SelectChoice(USUAL, _l("The usual time for the rating chosen")),
+               SelectChoice("14", _l("In 2 weeks")), SelectChoice("28", _l("In 4 weeks")),
                SelectChoice("56", _l("In 8 weeks")), SelectChoice("91", _l("In 3 months"))]
 
 
@@ -63,27 +63,32 @@ class OutcomeForm(VersionedForm):
                               validators=[InputRequired(_l("Select when to review next"))])
     outcome = long_text(_l("Outcome"), what=_l("The outcome"),
                         validators=[InputRequired(_l("Enter the outcome"))])
+    below_red = BooleanField(_l("I know they left hospital less than two weeks ago, and "
+                                "the meeting agreed a lower rating"))
 
 
-def _meeting_date() -> date:
-    raw = request.args.get("date", "")
+def _day(name: str, default: date) -> date:
     try:
-        return date.fromisoformat(raw)
+        return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
-        return date.today()
+        return default
 
 
 @bp.route("/meeting", methods=["GET", "POST"])
 @staff_only(*CASEWORK)
 def meeting() -> Response | str:
-    """The monthly meeting: due and overdue reviews in rating order, an outcome each."""
-    user = current_staff()
-    assert user is not None
-    on = _meeting_date()
+    """A register meeting: reviews due by a date, in rating order, an outcome each. The
+    meeting's own date is what outcomes and next reviews are counted from."""
+    user = signed_in_staff()
+    on = _day("meeting", date.today())
+    due = _day("due", on)
     forms: dict[int, OutcomeForm] = {}
     conflict = None
+    below_red: dict[int, date] = {}
+    page = page_number()
+    where = {"meeting": on.isoformat(), "due": due.isoformat(), "page": page}
     if request.method == "POST":
-        entry = entries.find_entry(int(request.form.get("entry", "0") or 0))
+        entry = entries.find_entry(_entry_id(request.form.get("entry", "")))
         if entry is not None and entry.closed_at is None:
             form = OutcomeForm(prefix=f"e{entry.id}")
             if form.validate_on_submit():
@@ -93,49 +98,32 @@ def meeting() -> Response | str:
                                        name=entry.child_name)
                     form.version.data = entry.version_id
                 else:
-                    _record_outcome(entry, user, form, on)
-                    return redirect(url_for("staff.meeting", date=on.isoformat(),
-                                            page=page_number()) + f"#entry-{entry.id}")
+                    try:
+                        register_cases.meeting_outcome(
+                            entry, Actor.for_staff(user), meeting_on=on,
+                            rating=Rating(form.rating.data),
+                            review_in_days=(None if form.next_review.data == USUAL
+                                            else int(form.next_review.data or 0)),
+                            outcome=form.outcome.data or "",
+                            confirmed=bool(form.below_red.data))
+                    except register_cases.BelowRedAfterDischarge as floor:
+                        below_red[entry.id] = floor.until
+                    else:
+                        return redirect(url_for("staff.meeting", **where)
+                                        + f"#entry-{entry.id}")
             forms[entry.id] = form
-    page = page_number()
-    rows, total = entries.due_for_meeting(on, (page - 1) * MEETING_PAGE, MEETING_PAGE)
+    rows, total = entries.due_for_meeting(due, (page - 1) * MEETING_PAGE, MEETING_PAGE)
     for entry in rows:
         forms.setdefault(entry.id, OutcomeForm(prefix=f"e{entry.id}", formdata=None, data={
-            "version": entry.version_id, "rating": entry.rating,
-            "next_review": str(current_app.config["REVIEW_DAYS"][entry.rating])}))
+            "version": entry.version_id, "rating": entry.rating, "next_review": USUAL}))
     return render_template("staff/meeting.html", rows=rows, forms=forms, total=total,
-                           page=page, pages=max(1, -(-total // MEETING_PAGE)), on=on,
-                           today=date.today(), conflict=conflict)
+                           page=page, pages=max(1, -(-total // MEETING_PAGE)), on=on, due=due,
+                           today=date.today(), conflict=conflict, below_red=below_red,
+                           where=where)
 
 
-def _record_outcome(entry: entries.RegisterEntry, user: StaffUser, form: OutcomeForm,
-                    on: date) -> None:
-    rating = Rating(form.rating.data)
-    changed = rating.value != entry.rating
-    if changed:
-        decisions.change_rating(entry, user, rating,
-                                gettext("Meeting on %(day)s", day=on.isoformat()))
-    entry.next_review_on = on + timedelta(days=int(form.next_review.data))
-    entries.add_note(entry, form.outcome.data or "", user.name)
-    audit.record(actor_type="staff", actor_id=str(user.id),
-                 action="register.meeting_outcome", subject_type="register_entry",
-                 subject_id=str(entry.id), detail={"meeting": on.isoformat(),
-                                                   "rating_changed": changed})
-    _tell_family_after_meeting(entry, on)
-
-
-def _tell_family_after_meeting(entry: entries.RegisterEntry, on: date) -> None:
-    """Families hear within 2 working days: the message is queued now, once per meeting."""
-    req = find_request(entry.request_id)
-    if req is None or not req.contact_email:
-        return
-    with force_locale(req.locale):
-        body = render_template("email/meeting_outcome.txt", req=req,
-                               by=add_working_days(on, 2, current_app.config["BANK_HOLIDAYS"]))
-        subject = gettext("Your register review: %(reference)s", reference=req.reference)
-    outbox.queue_message(kind="meeting_outcome", to_address=req.contact_email,
-                         subject=subject, body=body, locale=req.locale,
-                         dedupe_key=f"meeting:{entry.id}:{on.isoformat()}")
+def _entry_id(raw: str) -> int:
+    return int(raw) if raw.isdigit() and len(raw) < 12 else 0
 
 
 @bp.get("/dashboard")
@@ -167,8 +155,7 @@ def _cell(value: object) -> str:
 @bp.get("/register/export.csv")
 @staff_only(Role.MANAGER)
 def register_export() -> Response:
-    user = current_staff()
-    assert user is not None
+    user = signed_in_staff()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["Entry", "Child", "Date of birth", "NHS number", "Rating", "Keyworker",
@@ -184,8 +171,7 @@ def register_export() -> Response:
                 e.keyworker, e.added_on, e.next_review_on, e.cetr_last_on, e.cetr_next_on)])
         count += len(rows)
         offset += len(rows)
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.exported",
-                 subject_type="register", subject_id="all", detail={"rows": count})
+    register_cases.exported(Actor.for_staff(user), count)
     name = f"register-{date.today().isoformat()}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"'})

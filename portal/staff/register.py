@@ -5,30 +5,33 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
-from wtforms import RadioField
+from wtforms import BooleanField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from portal.common.auth import CASEWORK, READ_REGISTER, current_staff, staff_only
+from portal.cases import register as register_cases
+from portal.cases.operation import Actor
+from portal.common.auth import CASEWORK, READ_REGISTER, signed_in_staff, staff_only
 from portal.common.forms import DateField, long_text, short_text
-from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
-from portal.data import audit
 from portal.data import register as entries
-from portal.data.base import utcnow
-from portal.data.requests import find_request
+from portal.data.consent import status_for
+from portal.data.requests import find_request, messages_for
 from portal.data.staff import Role, StaffUser
 from portal.domain.ratings import Rating
-from portal.staff import bp, decisions
-from portal.staff.casework import RATING_CHOICES, VersionedForm, last_changed_by
+from portal.domain.reviews import red_until
+from portal.staff import bp
+from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number, stale
 
 CLOSING_CHOICES = [
     SelectChoice("turned_18_adult_register", _l("Turned 18 and referred to the adult register")),
     SelectChoice("consent_withdrawn", _l("Consent withdrawn")),
     SelectChoice("risk_reduced", _l("Risk reduced: the register is no longer needed")),
     SelectChoice("moved_area", _l("Moved to another area")),
+    SelectChoice("childs_view", _l("The child does not want to be on the register, and the "
+                                   "team agreed")),
 ]
 
 
@@ -37,6 +40,8 @@ class RatingForm(VersionedForm):
                         validators=[InputRequired(_l("Select a rating"))])
     reason = long_text(_l("Why is the rating changing?"), what=_l("The reason"),
                        validators=[InputRequired(_l("Enter why the rating is changing"))])
+    below_red = BooleanField(_l("I know they left hospital less than two weeks ago, and "
+                                "the team has agreed a lower rating"))
 
 
 class DetailsForm(VersionedForm):
@@ -69,12 +74,6 @@ class CloseForm(VersionedForm):
                         validators=[InputRequired(_l("Select why the entry is closing"))])
 
 
-def _user() -> StaffUser:
-    user = current_staff()
-    assert user is not None
-    return user
-
-
 def _entry(entry_id: int) -> entries.RegisterEntry:
     entry = entries.find_entry(entry_id)
     if entry is None:
@@ -82,22 +81,7 @@ def _entry(entry_id: int) -> entries.RegisterEntry:
     return entry
 
 
-def _stale(form: VersionedForm, entry: entries.RegisterEntry) -> str | None:
-    if str(form.version.data) == str(entry.version_id):
-        return None
-    return gettext("%(name)s changed this entry while you were working on it. Check what "
-                   "they did below. What you typed is still here.",
-                   name=last_changed_by("register_entry", entry.id))
-
-
 PAGE = 50
-
-
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.get("/register")
@@ -115,10 +99,9 @@ def register_list() -> str:
 @bp.get("/register/<int:entry_id>")
 @staff_only(*READ_REGISTER)
 def register_entry(entry_id: int) -> str:
-    user = _user()
+    user = signed_in_staff()
     entry = _entry(entry_id)
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.viewed",
-                 subject_type="register_entry", subject_id=str(entry.id))
+    register_cases.viewed(entry, Actor.for_staff(user))
     return _render(entry, user, _blank_forms(entry), None, None)
 
 
@@ -140,118 +123,109 @@ def _blank_forms(entry: entries.RegisterEntry) -> dict[str, Any]:
 
 
 def _render(entry: entries.RegisterEntry, user: StaffUser, forms: dict[str, Any],
-            conflict: str | None, open_form: str | None) -> str:
+            conflict: str | None, open_form: str | None, below_red: Any = None) -> str:
+    req = find_request(entry.request_id)
+    today = date.today()
     return render_template(
-        "staff/entry.html", entry=entry, req=find_request(entry.request_id),
+        "staff/entry.html", entry=entry, req=req,
         history=entries.rating_history(entry.id), actions=entries.actions_for(entry.id),
         notes=entries.notes_for(entry.id), forms=forms, conflict=conflict,
-        open_form=open_form, today=date.today(),
+        open_form=open_form, today=today, below_red=below_red,
+        red_until=red_until(entry.discharged_on, _red_days()),
+        status=status_for(req) if req else None,
+        messages=messages_for(req.id) if req and user.role != Role.PARTNER else [],
         can_edit=user.role in {Role.TRIAGE, Role.MANAGER} and entry.closed_at is None,
         can_release=user.role == Role.MANAGER and entry.closed_at is None,
         already=request.args.get("already") == "1",
     )
 
 
+def _red_days() -> int:
+    return int(current_app.config["RED_AFTER_DISCHARGE_DAYS"])
+
+
 def _edit(entry_id: int, which: str, form_class: type[VersionedForm],
           apply: Any) -> Response | str:
-    user = _user()
+    user = signed_in_staff()
     entry = _entry(entry_id)
     if entry.closed_at is not None:
         abort(409)
     form = form_class(prefix=which)
-    conflict = None
+    conflict = below_red = None
     if form.validate_on_submit():
-        conflict = _stale(form, entry)
+        conflict = stale(form, entry, "register_entry")
         if conflict is None:
-            apply(entry, user, form)
-            return redirect(url_for("staff.register_entry", entry_id=entry.id) + f"#{which}")
+            try:
+                apply(entry, Actor.for_staff(user), form)
+            except register_cases.BelowRedAfterDischarge as floor:
+                below_red = floor.until
+            else:
+                return redirect(url_for("staff.register_entry", entry_id=entry.id)
+                                + f"#{which}")
         form.version.data = entry.version_id
     forms = _blank_forms(entry)
     forms[which] = form
-    return _render(entry, user, forms, conflict, which)
-
-
-def _touch(entry: entries.RegisterEntry) -> None:
-    entry.updated_at = utcnow()  # bumps the version even when only a child row changes
+    return _render(entry, user, forms, conflict, which, below_red)
 
 
 @bp.post("/register/<int:entry_id>/rating")
 @staff_only(*CASEWORK)
 def register_rating(entry_id: int) -> Response | str:
-    return _edit(entry_id, "rating", RatingForm, lambda e, u, f: decisions.change_rating(
-        e, u, Rating(f.rating.data), f.reason.data))
+    return _edit(entry_id, "rating", RatingForm, lambda e, actor, f: register_cases.change_rating(
+        e, actor, Rating(f.rating.data), f.reason.data, confirmed=bool(f.below_red.data)))
 
 
 @bp.post("/register/<int:entry_id>/details")
 @staff_only(*CASEWORK)
 def register_details(entry_id: int) -> Response | str:
-    def apply(entry: entries.RegisterEntry, user: StaffUser, form: DetailsForm) -> None:
-        with decisions.tracked(entry):
-            entry.keyworker = form.keyworker.data or None
-        entry.keyworker_contact = form.keyworker_contact.data or None
-        entry.next_review_on = form.next_review_on.data
-        entry.cetr_last_on = form.cetr_last_on.data
-        entry.cetr_next_on = form.cetr_next_on.data
-        audit.record(actor_type="staff", actor_id=str(user.id), action="register.details",
-                     subject_type="register_entry", subject_id=str(entry.id))
+    def apply(entry: entries.RegisterEntry, actor: Actor, form: DetailsForm) -> None:
+        register_cases.change_details(
+            entry, actor, keyworker=form.keyworker.data,
+            keyworker_contact=form.keyworker_contact.data,
+            next_review_on=form.next_review_on.data, cetr_last_on=form.cetr_last_on.data,
+            cetr_next_on=form.cetr_next_on.data)
     return _edit(entry_id, "details", DetailsForm, apply)
 
 
 @bp.post("/register/<int:entry_id>/actions")
 @staff_only(*CASEWORK)
 def register_action(entry_id: int) -> Response | str:
-    def apply(entry: entries.RegisterEntry, user: StaffUser, form: ActionForm) -> None:
-        action = entries.add_action(entry, form.description.data, form.owner.data,
-                                    form.due_on.data, user.name)
-        _touch(entry)
-        audit.record(actor_type="staff", actor_id=str(user.id), action="register.action",
-                     subject_type="register_entry", subject_id=str(entry.id),
-                     detail={"action": action.id})
-    return _edit(entry_id, "action", ActionForm, apply)
+    return _edit(entry_id, "action", ActionForm, lambda e, actor, f: register_cases.add_action(
+        e, actor, f.description.data, f.owner.data, f.due_on.data))
 
 
 @bp.post("/register/<int:entry_id>/actions/<int:action_id>/done")
 @staff_only(*CASEWORK)
 def register_action_done(entry_id: int, action_id: int) -> Response:
-    user = _user()
     entry = _entry(entry_id)
     action = entries.find_action(action_id)
     if action is None or action.entry_id != entry.id:
         abort(404)
-    if action.done_at is None:
-        action.done_at = utcnow()
-        audit.record(actor_type="staff", actor_id=str(user.id), action="register.action_done",
-                     subject_type="register_entry", subject_id=str(entry.id),
-                     detail={"action": action.id})
+    register_cases.action_done(entry, action, Actor.for_staff(signed_in_staff()))
     return redirect(url_for("staff.register_entry", entry_id=entry.id) + "#actions")
 
 
 @bp.post("/register/<int:entry_id>/notes")
 @staff_only(*CASEWORK)
 def register_note(entry_id: int) -> Response | str:
-    def apply(entry: entries.RegisterEntry, user: StaffUser, form: NoteForm) -> None:
-        entries.add_note(entry, form.body.data, user.name)
-        _touch(entry)
-        audit.record(actor_type="staff", actor_id=str(user.id), action="register.note",
-                     subject_type="register_entry", subject_id=str(entry.id))
-    return _edit(entry_id, "note", NoteForm, apply)
+    return _edit(entry_id, "note", NoteForm, lambda e, actor, f: register_cases.add_note(
+        e, actor, f.body.data))
 
 
 @bp.post("/register/<int:entry_id>/close")
 @staff_only(*CASEWORK)
 def register_close(entry_id: int) -> Response | str:
     return _edit(entry_id, "close", CloseForm,
-                 lambda e, u, f: decisions.close(e, u, f.reason.data))
+                 lambda e, actor, f: register_cases.close(e, actor, f.reason.data))
 
 
 @bp.post("/register/<int:entry_id>/release")
 @staff_only(Role.MANAGER)
 def register_release(entry_id: int) -> Response:
     """Register managers choose when the family can see the rating."""
-    user = _user()
     entry = _entry(entry_id)
-    entry.rating_released = request.form.get("release") == "1"
-    audit.record(actor_type="staff", actor_id=str(user.id), action="register.released",
-                 subject_type="register_entry", subject_id=str(entry.id),
-                 detail={"released": entry.rating_released})
+    if entry.closed_at is not None:
+        abort(409)
+    register_cases.release_rating(entry, Actor.for_staff(signed_in_staff()),
+                                  request.form.get("release") == "1")
     return redirect(url_for("staff.register_entry", entry_id=entry.id))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
 
 import pyotp
 import segno
@@ -19,21 +18,15 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
+from portal.cases import staff as staff_cases
 from portal.common import auth
 from portal.common.access import public
 from portal.common.forms import BaseForm, short_text
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
-from portal.data import audit
+from portal.common.urls import safe_next
 from portal.data.base import utcnow
-from portal.data.staff import (
-    StaffUser,
-    find_staff,
-    find_staff_by_email,
-    recent_failures,
-    record_attempt,
-)
-from portal.public.content import safe_next
+from portal.data.staff import StaffUser, find_staff, find_staff_by_email, recent_failures
 from portal.staff import bp
 
 PENDING_MAX_SECONDS = 300
@@ -75,7 +68,7 @@ def sign_in() -> Response | str:
         user = find_staff_by_email(email)
         ok = auth.check_password(user, form.password.data or "")  # always runs argon2
         if _locked(email) or not ok or user is None or not user.active:
-            record_attempt(email, False)
+            staff_cases.sign_in_failed(email)
             problem = _refused()
         else:
             session[auth.PENDING_KEY] = {"id": user.id, "at": int(time.time()),
@@ -96,9 +89,10 @@ def _pending_user() -> StaffUser | None:
     return user if user is not None and user.active else None
 
 
-def _code_ok(user: StaffUser, code: str) -> bool:
+def _code_step(user: StaffUser, code: str) -> int | None:
+    """The time step of a right code not used before, else None."""
     if not user.totp_secret:
-        return False
+        return None
     totp = pyotp.TOTP(user.totp_secret)
     code = "".join(ch for ch in code if ch.isdigit())
     now = time.time()
@@ -106,29 +100,28 @@ def _code_ok(user: StaffUser, code: str) -> bool:
         step = int(now // totp.interval) + offset
         if totp.at(step * totp.interval) == code:
             if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # a code works once
-            user.totp_last_step = step
-            return True
-    return False
+                return None  # a code works once
+            return step
+    return None
 
 
 def _finish(user: StaffUser) -> Response:
     pending = session.get(auth.PENDING_KEY) or {}
-    user.last_signed_in_at = utcnow()
-    record_attempt(user.email, True)
-    auth.start_session(user)
-    audit.record(actor_type="staff", actor_id=str(user.id), action="staff.signed_in",
-                 subject_type="staff", subject_id=str(user.id))
+    staff_cases.signed_in(user)
+    auth.start_staff_session(user)
     return redirect(pending.get("next") or url_for("staff.home"))
 
 
-def _check_code(user: StaffUser, form: CodeForm) -> tuple[bool, str | None]:
+def _check_code(user: StaffUser, form: CodeForm, *, enrolling: bool = False
+                ) -> tuple[bool, str | None]:
     """(accepted, the problem to show if a code was sent and refused)."""
     if not form.validate_on_submit():
         return False, None
-    if _locked(user.email) or not _code_ok(user, form.code.data or ""):
-        record_attempt(user.email, False)
+    step = None if _locked(user.email) else _code_step(user, form.code.data or "")
+    if step is None:
+        staff_cases.sign_in_failed(user.email)
         return False, _refused()
+    staff_cases.code_used(user, step, enrolling=enrolling)
     return True, None
 
 
@@ -152,20 +145,17 @@ def enrol() -> Response | str:
     user = _pending_user()
     if user is None or user.totp_confirmed_at is not None:
         return redirect(url_for("staff.sign_in"))
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
+    secret = staff_cases.code_secret(user)
     form = CodeForm()
-    accepted, problem = _check_code(user, form)
+    accepted, problem = _check_code(user, form, enrolling=True)
     if accepted:
-        user.totp_confirmed_at = utcnow()
         return _finish(user)
-    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
+    uri = pyotp.TOTP(secret).provisioning_uri(
         name=user.email, issuer_name=current_app.config["SERVICE_NAME"])
     qr = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704 - segno's own SVG
         scale=4, border=2, dark="#0b0c0c", light="#ffffff", svgclass="app-qr"))
-    secret = " ".join(user.totp_secret[i:i + 4] for i in range(0, len(user.totp_secret), 4))
     return render_template("staff/enrol.html", form=form, problem=problem, qr=qr,
-                           secret=secret)
+                           secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)))
 
 
 @bp.post("/sign-out")
@@ -174,12 +164,7 @@ def sign_out() -> Response:
     """Signing out ends every session of this account, on every device."""
     user = auth.current_staff()
     if user is not None:
-        user.session_version += 1
-        audit.record(actor_type="staff", actor_id=str(user.id), action="staff.signed_out",
-                     subject_type="staff", subject_id=str(user.id))
+        staff_cases.signed_out(user)
     auth.end_session()
     return redirect(url_for("staff.sign_in"))
 
-
-def staff_context() -> dict[str, Any]:
-    return {"staff_user": auth.current_staff()}

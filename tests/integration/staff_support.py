@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from portal.data.base import utcnow
 from portal.data.staff import StaffUser
-from tests.support import csrf_token
+from tests.support import by_hand, csrf_token
 
 PASSWORD = "Heron-Meadow-Lantern-42"
 _numbers = itertools.count(1)
@@ -21,17 +21,22 @@ _numbers = itertools.count(1)
 
 def make_staff(app: Any, role: str, *, enrolled: bool = True, name: str | None = None
                ) -> StaffUser:
+    from portal.cases import staff as staff_cases
+    from portal.cases.operation import Actor
     from portal.common.auth import hash_password
-    from portal.data.staff import Role, add_staff
+    from portal.data.staff import Role
 
     db = app.extensions["sqlalchemy"]
     with app.app_context():
-        user = add_staff(email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-                         name=name or f"{role.replace('_', ' ').title()} {next(_numbers)}",
-                         role=Role(role), password_hash=hash_password(PASSWORD))
+        user = staff_cases.create(
+            Actor.system("tests"), email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            name=name or f"{role.replace('_', ' ').title()} {next(_numbers)}",
+            role=Role(role), password_hash=hash_password(PASSWORD))
         if enrolled:
-            user.totp_secret = pyotp.random_base32()
-            user.totp_confirmed_at = utcnow()
+            with by_hand():
+                user.totp_secret = pyotp.random_base32()
+                user.totp_confirmed_at = utcnow()
+                db.session.flush()
         db.session.commit()
         db.session.refresh(user)
         db.session.expunge(user)
@@ -56,7 +61,7 @@ def sign_in(client: Any, user: StaffUser, *, code_offset: int = 0) -> Any:
 
 def forget_last_code(app: Any, user: StaffUser) -> None:
     """Let the same code be used again (a second device signing in within 30 seconds)."""
-    with app.app_context():
+    with app.app_context(), by_hand():
         db = app.extensions["sqlalchemy"]
         db.session.execute(sa.update(StaffUser).where(StaffUser.id == user.id)
                            .values(totp_last_step=None))

@@ -15,7 +15,7 @@ from portal.data.consent import Consent, ConsentText, ConsentWithdrawal
 from portal.data.drafts import EmailLink
 from portal.data.outbox import OutboxMessage
 from portal.data.requests import SupportRequest
-from tests.support import csrf_token, error_summary, years_ago
+from tests.support import by_hand, csrf_token, error_summary, years_ago
 
 LINK_RE = r"https?://\S+(/{kind}/\S+)"
 
@@ -184,22 +184,38 @@ def test_a_16_year_olds_no_or_talk_first_holds_the_request(app, client, decision
     assert words in client.get(f"/consent/signed/{consent_id}").get_data(as_text=True)
 
 
+def record_finding(app, reference: str, finding: str, note: str) -> None:
+    """A register manager records a finding on the request's staff page."""
+    from tests.integration.staff_support import make_staff, sign_in
+
+    manager = app.test_client()
+    sign_in(manager, make_staff(app, "register_manager", name="Dr Example"))
+    with app.app_context():
+        request_id = request_row(app, reference).id
+    saved = manager.submit(f"/staff/requests/{request_id}/consent-finding", {
+        "version": _version(manager, request_id), "finding": finding,
+        "assessed_by": "Dr Example, psychologist", "assessed_on-day": "1",
+        "assessed_on-month": "11", "assessed_on-year": "2026", "note": note})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+
+
+def _version(staff_client, request_id: int) -> str:
+    page = staff_client.get(f"/staff/requests/{request_id}/consent-finding")
+    return re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True)).group(1)
+
+
 def test_staff_findings_change_who_decides(app, client):
-    runner = app.test_cli_runner()
     older = send_request(client, born=years_ago(16, days=100))
     parent_signs(client, older)
-    result = runner.invoke(args=["record-consent-finding", older,
-                                 "lacks_capacity_best_interests", "--by", "Dr Example",
-                                 "--note", "Capacity assessed; best-interests meeting held."])
-    assert result.exit_code == 0, result.output
+    record_finding(app, older, "lacks_capacity_best_interests",
+                   "Capacity assessed; best-interests meeting held.")
     younger = send_request(client, born=years_ago(14))
     young_person_answers(app, client, younger, "yes", address="teen@example.com")
     with app.app_context():
         assert request_row(app, older).state == "ready_for_triage"
         # Under 16 the young person's yes counts only once staff find them competent.
         assert request_row(app, younger).state == "awaiting_consent"
-    runner.invoke(args=["record-consent-finding", younger, "gillick_competent",
-                        "--by", "Dr Example", "--note", "Understands and can decide."])
+    record_finding(app, younger, "gillick_competent", "Understands and can decide.")
     with app.app_context():
         assert request_row(app, younger).state == "ready_for_triage"
 
@@ -216,8 +232,9 @@ def test_the_young_persons_page_is_easy_to_read(app, client):
     assert len(lines) >= 20  # the whole text is there
     assert textstat.flesch_reading_ease(text) >= 75
     assert textstat.lexicon_count(text) / textstat.sentence_count(text) <= 12
-    for must in ("You can say no.", "You can change your mind at any time.",
-                 "You will still go to your school or college."):
+    for must in ("You can tell us no.", "You can change your mind at any time.",
+                 "Your parent or carer decides if you go on the list.",
+                 "Being on the list does not mean you are in trouble."):
         assert must in text
     assert main.find_all("img")  # pictures beside the words
 
@@ -256,7 +273,7 @@ def test_an_expired_young_persons_link_changes_nothing(app, client):
     reference = send_request(client, born=years_ago(15))
     client.submit(f"/consent/{reference}/ask-young-person", {"how": "email"})
     client.submit(f"/consent/{reference}/ask-young-person/email", {"email": "old@example.com"})
-    with app.app_context():
+    with app.app_context(), by_hand():
         path = link_in(last_mail(app, "old@example.com", "young_person_invitation").body,
                        "young-person")
         db = _db(app)
@@ -357,7 +374,7 @@ def test_a_stranger_cannot_withdraw_or_read_a_consent(app, client):
 
 def test_a_signed_consent_cannot_be_changed_or_deleted(app, client):
     consent_id = parent_signs(client, send_request(client))
-    with app.app_context():
+    with app.app_context(), by_hand():
         db = _db(app)
         for statement in (
             sa.update(Consent).where(Consent.id == consent_id).values(signer_name="Someone"),
@@ -395,7 +412,7 @@ def test_a_new_text_version_leaves_old_signatures_pointing_at_their_text(app, cl
         "publish-consent-text", "parent", "en", str(words), "--by", "Register manager"])
     assert "Unchanged" in again.output
     # Put the shipped text back for the other tests.
-    from portal.public.consent.records import publish_bundled_texts
+    from portal.cases.consent import publish_bundled_texts
 
     with app.app_context():
         publish_bundled_texts()

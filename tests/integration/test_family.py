@@ -17,7 +17,7 @@ from portal.data.outbox import OutboxMessage
 from portal.data.register import RegisterEntry
 from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
 from tests.integration.test_staff_casework import _accept, ready_request
-from tests.support import csrf_token
+from tests.support import by_hand, csrf_token
 
 
 def _db(app):
@@ -90,7 +90,7 @@ def test_used_expired_and_tampered_links_offer_a_new_one(app):
     assert tampered.status_code == 404 and "Get a new link" in tampered.get_data(as_text=True)
     late = app.test_client()
     late_path = sign_in_link(app, late, req.contact_email)
-    with app.app_context():
+    with app.app_context(), by_hand():
         _db(app).session.execute(sa.update(EmailLink).where(
             EmailLink.purpose == "family-sign-in").values(expires_at=utcnow() -
                                                          timedelta(seconds=1)))
@@ -185,7 +185,8 @@ def test_something_has_changed_goes_to_the_top_of_the_queue(app, client):
     with app.app_context():
         assert _db(app).session.get(RegisterEntry, int(entry_id)).flag == "admission_reported"
     family.submit(f"/account/requests/{req.reference}/ask/keyworker", {"details": ""})
-    assert "Asks for a keyworker" in client.get("/staff/queue").get_data(as_text=True)
+    assert "The family asks for a keyworker" in client.get("/staff/queue").get_data(
+        as_text=True)
 
 
 def test_my_data_shows_everything_and_who_looked(app, client):
@@ -217,11 +218,8 @@ def test_a_young_person_of_16_or_over_gets_their_own_access(app, client):
     young_person_answers(app, client, older, "yes", address="own16@example.com")
     own = family_signs_in(app, "own16@example.com")
     assert older in own.get("/account/").get_data(as_text=True)
-    younger = send_request(app.test_client(), born=years_ago(13), email="p13@example.com")
-    other = app.test_client()
-    other.get("/request")
-    with other.session_transaction() as session:  # the parent's browser, who sent it
-        session["submitted_references"] = [younger]
+    other = app.test_client()  # the parent's browser, who sends it
+    younger = send_request(other, born=years_ago(13), email="p13@example.com")
     young_person_answers(app, other, younger, "yes", address="own13@example.com")
     with app.app_context():  # under 16: their views are asked, but no account of their own
         from portal.data.family import has_access

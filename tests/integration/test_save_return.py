@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from portal.data.base import utcnow
 from portal.data.drafts import Draft, EmailLink
 from portal.data.outbox import messages_to
-from tests.support import csrf_token, error_summary
+from tests.support import by_hand, csrf_token, error_summary
 
 LINK_RE = re.compile(r"https?://\S+/request/return/(\S+)")
 
@@ -73,7 +73,9 @@ def test_an_expired_link_does_not_work(app, client):
     token = _token(app, "late@example.com")
     with app.app_context():
         db = app.extensions["sqlalchemy"]
-        db.session.execute(update(EmailLink).values(expires_at=utcnow() - timedelta(seconds=1)))
+        with by_hand():
+            db.session.execute(update(EmailLink).values(
+                expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     response = _follow(app.test_client(), token)
     assert response.status_code == 410
@@ -124,7 +126,9 @@ def test_expired_drafts_are_purged_by_a_command(app, client):
     with app.app_context():
         db = app.extensions["sqlalchemy"]
         newest = db.session.scalars(select(Draft).order_by(Draft.created_at.desc())).first()
-        newest.expires_at = utcnow() - timedelta(minutes=1)
+        with by_hand():
+            newest.expires_at = utcnow() - timedelta(minutes=1)
+            db.session.flush()
         db.session.commit()
         expired_id = newest.id
     result = app.test_cli_runner().invoke(args=["purge"])

@@ -15,7 +15,7 @@ from portal.data.register import RatingChange, RegisterEntry
 from portal.data.requests import SupportRequest
 from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
 from tests.integration.test_consent import parent_signs
-from tests.support import csrf_token, error_summary, years_ago
+from tests.support import csrf_token, error_summary, unique_nhs_number, years_ago
 
 
 def _db(app):
@@ -182,19 +182,29 @@ def _accept(client, req) -> str:
 
 
 def test_one_active_entry_per_child(app, client, triage):
-    nhs = {"nhs-number": {"nhs_number": "943 476 5919"},
+    nhs = {"nhs-number": {"nhs_number": unique_nhs_number()},
            "child-name": {"child_name": "Sam Twice Example"}}
     first = ready_request(app, **nhs)
     entry_url = _accept(client, first)
     again = ready_request(app, **nhs)  # the same child (same NHS number), asked again
-    moved = client.submit(f"/staff/requests/{again.id}/accept", {
+    shown = client.submit(f"/staff/requests/{again.id}/accept", {
         "version": version_on(client.get(f"/staff/requests/{again.id}/accept").get_data(
             as_text=True)),
         "rating": "amber", "reason": "x", "first_review-day": "1",
         "first_review-month": "1", "first_review-year": "2099"})
-    assert moved.headers["Location"].startswith(entry_url)
-    assert "already on the register" in client.get(moved.headers["Location"]).get_data(
-        as_text=True)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "is already on the register" in html
+    assert entry_url.split("/staff/", 1)[1] in html  # a link to their entry
+    join = f"/staff/requests/{again.id}/same-child?other={first.reference}"
+    joined = client.submit(join, {
+        "version": version_on(client.get(join).get_data(as_text=True)),
+        "other": first.reference, "how": "join", "note": "Second parent asked too."})
+    assert joined.status_code == 302
+    with app.app_context():
+        stored = _db(app).session.get(SupportRequest, again.id)
+        assert (stored.state, stored.duplicate_of_id, stored.family_status) == (
+            "duplicate", first.id, "joined")
+    assert again.reference not in client.get("/staff/queue?show=all").get_data(as_text=True)
 
 
 def test_actions_notes_and_closing(app, client, triage):

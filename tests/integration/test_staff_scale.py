@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from portal.data.audit import AuditEvent
 from tests.conftest import _postgres_database, make_app
 from tests.integration.staff_support import make_staff, post_form, sign_in
+from tests.support import by_hand
 
 PAGES = ("/staff/queue?show=all", "/staff/queue?show=ready&rating=red", "/staff/register",
          "/staff/register?rating=amber&page=2", "/staff/dashboard", "/staff/attention",
@@ -50,7 +51,7 @@ def queries_for(app, client, path: str) -> int:
 
 
 def grow(app, requests: int, entries: int) -> None:
-    from portal.data.volume import seed
+    from portal.cases.volume import seed
 
     with app.app_context():
         seed(requests, entries)
@@ -59,15 +60,16 @@ def grow(app, requests: int, entries: int) -> None:
 
 def add_family_updates(app, count: int) -> None:
     """Families telling us something changed: shown at the top of the queue."""
-    from portal.data.family import add_update
+    from portal.data.family import FamilyUpdate
     from portal.data.requests import SupportRequest
 
-    with app.app_context():
+    with app.app_context(), by_hand():
         db = app.extensions["sqlalchemy"]
         ids = db.session.scalars(sa.select(SupportRequest.id).limit(count)).all()
         for request_id in ids:
-            add_update(request_id=request_id, kind="changed", events=["police"],
-                       details=None, admitted=False, sent_by="family@example.com")
+            db.session.add(FamilyUpdate(request_id=request_id, kind="changed",
+                                        events=["police"], details=None, admitted=False,
+                                        sent_by="family@example.com"))
         db.session.commit()
 
 
@@ -134,11 +136,11 @@ def test_a_meeting_outcome_in_a_few_keystrokes_tells_the_family(app, client):
     req = ready_request(app)
     entry_id = _accept(client, req).rsplit("/", 1)[1]
     on = "2099-01-02"  # every entry's review falls before this meeting
-    page = client.get(f"/staff/meeting?date={on}").get_data(as_text=True)
+    page = client.get(f"/staff/meeting?meeting={on}").get_data(as_text=True)
     assert f'id="entry-{entry_id}"' in page
     version = __import__("re").search(
         rf'name="e{entry_id}-version" value="(\d+)"', page).group(1)
-    saved = post_form(client, f"/staff/meeting?date={on}", f"/staff/meeting?date={on}", {
+    saved = post_form(client, f"/staff/meeting?meeting={on}", f"/staff/meeting?meeting={on}", {
         "entry": entry_id, f"e{entry_id}-version": version, f"e{entry_id}-rating": "red",
         f"e{entry_id}-outcome": "Escalate: placement at risk.", f"e{entry_id}-next_review": "14"})
     assert saved.status_code == 302

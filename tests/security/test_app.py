@@ -16,8 +16,9 @@ from portal.common.access import access_rule
 from portal.config import ConfigError, load
 from portal.data import audit
 from portal.data.base import Base
-from portal.data.outbox import OutboxMessage, queue_message
+from portal.data.outbox import OutboxMessage
 from portal.extensions import db
+from tests.support import by_hand
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,15 +81,18 @@ def test_every_route_declares_who_may_use_it(sqlite_app):
 
 
 def test_views_never_query_the_database_directly():
-    """Queries live in portal/data; views call named functions (easy to review and test)."""
+    """Queries live in portal/data; views call named functions (easy to review and test).
+    Statements that change rows in bulk live in the application layer, portal/cases."""
     offenders = []
     for path in (ROOT / "portal").rglob("*.py"):
-        if "data" in path.relative_to(ROOT / "portal").parts[:1] or "migrations" in path.parts:
+        where = path.relative_to(ROOT / "portal").parts[0]
+        if where in {"data", "migrations"}:
             continue
+        allowed = {"update", "delete", "insert"} if where == "cases" else set()
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy":
-                names = {alias.name for alias in node.names}
+                names = {alias.name for alias in node.names} - allowed
                 if names & {"select", "update", "delete", "insert", "text"}:
                     offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
@@ -115,15 +119,17 @@ def test_language_switch_never_redirects_off_site(sqlite_client):
 
 
 def test_audit_events_cannot_be_changed_or_deleted(app, app_context):
-    event = audit.record(actor_type="system", action="test.event", subject_type="test",
-                         subject_id="1")
+    from portal.cases import audit as recorder
+    from portal.cases.operation import Actor, operation
+
+    event = operation(recorder.record)(Actor.system(), "test.event", "test", "1")
     db.session.commit()
     for statement in (
         sa.update(audit.AuditEvent).where(audit.AuditEvent.id == event.id)
         .values(action="rewritten"),
         sa.delete(audit.AuditEvent).where(audit.AuditEvent.id == event.id),
     ):
-        with pytest.raises(sa.exc.DatabaseError):
+        with pytest.raises(sa.exc.DatabaseError), by_hand():
             db.session.execute(statement)
             db.session.flush()
         db.session.rollback()
@@ -137,14 +143,21 @@ def test_the_migrations_build_exactly_the_models(app, app_context):
     assert differences == []
 
 
+def queue(*, to: str, link: str, dedupe: str) -> None:
+    from portal.cases import emails
+    from portal.cases.operation import operation
+
+    operation(emails.send)("family_sign_in", to, locale="en", link=link, minutes=15,
+                           dedupe=dedupe)
+
+
 def test_the_outbox_is_sent_over_real_smtp_once(app, app_context, smtp_server):
     handler, port = smtp_server
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     try:
-        queue_message(kind="test", to_address="family@example.com", subject="Your reference",
-                      body="Reference DSR-ACDE-FGHJ", locale="en", dedupe_key="smtp-test-1")
-        queue_message(kind="test", to_address="family@example.com", subject="Your reference",
-                      body="Reference DSR-ACDE-FGHJ", locale="en", dedupe_key="smtp-test-1")
+        for _ in range(2):  # the same message queued twice is kept once
+            queue(to="smtp-once@example.com", link="https://example.org/DSR-ACDE-FGHJ",
+                  dedupe="smtp-test-1")
         db.session.commit()
         runner = app.test_cli_runner()
         first = runner.invoke(args=["send-outbox", "--limit", "100000"])
@@ -152,9 +165,9 @@ def test_the_outbox_is_sent_over_real_smtp_once(app, app_context, smtp_server):
     finally:
         app.config.update(MAIL_PORT=1)
     assert first.exit_code == 0 and second.exit_code == 0
-    ours = [m for m in handler.messages if m["Subject"] == "Your reference"]
+    ours = [m for m in handler.messages if m["To"] == "smtp-once@example.com"]
     assert len(ours) == 1
-    assert ours[0]["To"] == "family@example.com"
+    assert ours[0]["Subject"] == "Your link to sign in"
     assert "DSR-ACDE-FGHJ" in ours[0].get_payload()
     sent = db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.dedupe_key == "smtp-test-1")).one()
@@ -162,8 +175,7 @@ def test_the_outbox_is_sent_over_real_smtp_once(app, app_context, smtp_server):
 
 
 def test_a_mail_server_that_is_down_is_retried_later(app, app_context):
-    queue_message(kind="test", to_address="retry@example.com", subject="Retry",
-                  body="Later", locale="en", dedupe_key="smtp-retry-1")
+    queue(to="retry@example.com", link="https://example.org/later", dedupe="smtp-retry-1")
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["send-outbox", "--limit", "100000"])
     assert result.exit_code == 0 and "failed" in result.output
@@ -193,7 +205,7 @@ def test_cached_pages_still_get_a_fresh_nonce_each_time(sqlite_client):
 
 def test_forms_do_not_grow_with_each_request(sqlite_app):
     """Each form gets its whitespace filter once, however many times it is built."""
-    from portal.public.request.forms import ChildNameForm
+    from portal.questions.forms import ChildNameForm
 
     with sqlite_app.test_request_context():
         sizes = {len(ChildNameForm(meta={"csrf": False}).child_name.filters) for _ in range(5)}

@@ -85,23 +85,41 @@ def test_in_hospital_is_always_blue():
     assert s.rating is Rating.BLUE and "in_hospital" in s.reasons
 
 
-def test_red_signals_suggest_red_with_reasons():
-    s = suggest_rating(in_hospital=False, risks=["imminent_admission", "family_strain"])
+def test_red_signals_suggest_red_and_every_reason_is_kept():
+    s = suggest_rating(in_hospital=False, risks=["family_strain", "imminent_admission",
+                                                 "previous_admission"])
     assert s.rating is Rating.RED
-    assert s.reasons == ("imminent_admission",)
+    # Every answer is a reason, the most serious first: staff see the lower ones too.
+    assert s.reasons == ("imminent_admission", "family_strain", "previous_admission")
 
 
-def test_national_risk_factor_suggests_amber():
+def test_a_placement_on_the_brink_suggests_amber():
     s = suggest_rating(in_hospital=False, risks=["placement_unstable"])
     assert s.rating is Rating.AMBER and s.reasons == ("placement_unstable",)
 
 
-def test_many_risks_together_suggest_red():
+def test_many_green_and_amber_signals_stay_amber():
+    """No rule in the guidance turns several lesser signals into Red (and the same-day
+    clock with it): four ticked Green and Amber signals are still Amber."""
     s = suggest_rating(
         in_hospital=False,
         risks=["placement_unstable", "behaviour_concern", "family_strain", "support_changes"],
     )
-    assert s.rating is Rating.RED and s.reasons[0] == "many_risks"
+    assert s.rating is Rating.AMBER
+    assert set(s.reasons) == {"placement_unstable", "behaviour_concern", "family_strain",
+                              "support_changes"}
+    assert "many_risks" not in s.reasons
+
+
+@pytest.mark.parametrize(("answer", "rating"), [
+    ("severe_behaviour", Rating.RED), ("placement_broken_down", Rating.RED),
+    ("unmet_need", Rating.AMBER), ("multi_agency_urgent", Rating.AMBER),
+    ("needs_increasing", Rating.GREEN),
+    # National risk factors show a child belongs on the register, not how close a crisis is.
+    ("previous_admission", Rating.GREEN), ("youth_justice", Rating.GREEN),
+])
+def test_each_answer_suggests_the_rating_the_guidance_gives_it(answer, rating):
+    assert suggest_rating(in_hospital=False, risks=[answer]).rating is rating
 
 
 def test_early_signs_suggest_green_and_nothing_ticked_says_so():
@@ -127,5 +145,5 @@ def test_request_states_allow_only_listed_moves():
     with pytest.raises(InvalidTransition):
         check_transition("draft", "accepted")
     for state in State:
-        if state not in (State.DECLINED, State.WITHDRAWN):
+        if state not in (State.DECLINED, State.WITHDRAWN, State.DUPLICATE):
             assert State.WITHDRAWN in ALLOWED[state], f"{state} cannot be withdrawn"

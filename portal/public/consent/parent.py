@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, current_app, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
+from portal.cases import consent as consent_cases
+from portal.cases import links as link_cases
+from portal.cases.operation import Actor
 from portal.common import links
 from portal.common.access import public
+from portal.common.auth import current_family_email
+from portal.common.i18n import gettext
 from portal.data import consent as store
-from portal.data import family as family_store
 from portal.data.base import utcnow
 from portal.data.drafts import EmailLink, count_recent_links
+from portal.data.family import access_for
 from portal.data.requests import SupportRequest, find_request, find_request_by_reference
-from portal.domain.consent import Decision, Signer
+from portal.domain.consent import Decision, Signer, is_adult
+from portal.domain.consent_text import blocks
 from portal.domain.request_states import State
 from portal.public import bp, grants
-from portal.public.consent import records
 from portal.public.consent.forms import EmailForm, ParentConsentForm, ResponsibilityForm
 
 RESPONSIBILITY = "parental_responsibility_confirmed"
-ROLE_WORDS = {"parent": "parent_or_carer", "family": "family_member"}
 
 
 def child_name(req: SupportRequest) -> str:
@@ -29,7 +33,7 @@ def child_name(req: SupportRequest) -> str:
 
 
 def request_for_consent(reference: str) -> SupportRequest:
-    """The request, if this browser may give consent for it; else 404."""
+    """The request, if this browser may give a parent's consent for it; else 404."""
     if not grants.may_give_consent(reference):
         abort(404)
     found = find_request_by_reference(reference)
@@ -48,20 +52,35 @@ def consent_for_signer(consent_id: str) -> tuple[store.Consent, SupportRequest]:
     return consent, found
 
 
-def _closed(req: SupportRequest) -> Response | str | None:
-    if req.state in {State.WITHDRAWN, State.DECLINED}:
+def closed_page(req: SupportRequest) -> Response | str | None:
+    """A request that can no longer take consent: ended, or the child is now 18."""
+    if req.state in {State.WITHDRAWN, State.DECLINED, State.DUPLICATE}:
         return render_template("public/consent/closed.html", req=req)
+    if is_adult(req.child_date_of_birth, date.today()):
+        return render_template("public/consent/adult.html", req=req, name=child_name(req))
     return None
+
+
+def parent_actor(req: SupportRequest) -> Actor:
+    """The parent or carer acting in this browser: their receipt goes to the address the
+    link was sent to, or to the requester's address when they sent the request."""
+    invited = grants.invited_email(req.reference)
+    if invited:
+        return Actor.parent(invited, via="consent_link")
+    via = "request" if grants.may_see_confirmation(req.reference) else "consent_link"
+    return Actor.parent(req.contact_email, via=via)
 
 
 @bp.route("/consent/<reference>", methods=["GET", "POST"])
 @public
 def consent_start(reference: str) -> Response | str:
+    if grants.side(reference) == grants.YOUNG:
+        if grants.may_see_confirmation(reference):
+            return redirect(url_for("public.young_person_self", reference=reference))
+        abort(404)
     req = request_for_consent(reference)
-    if (closed := _closed(req)) is not None:
+    if (closed := closed_page(req)) is not None:
         return closed
-    if req.requester_role == "young_person" and grants.may_see_confirmation(reference):
-        return redirect(url_for("public.young_person_self", reference=reference))
     form = ResponsibilityForm()
     if form.validate_on_submit():
         if form.parental_responsibility.data == "yes":
@@ -76,7 +95,7 @@ def consent_start(reference: str) -> Response | str:
 @public
 def consent_agree(reference: str) -> Response | str:
     req = request_for_consent(reference)
-    if (closed := _closed(req)) is not None:
+    if (closed := closed_page(req)) is not None:
         return closed
     if session.get(RESPONSIBILITY) != reference:
         return redirect(url_for("public.consent_start", reference=reference))
@@ -85,19 +104,15 @@ def consent_agree(reference: str) -> Response | str:
         abort(503)
     form = ParentConsentForm(data={"relationship": req.requester_relationship or ""})
     if form.validate_on_submit():
-        consent = records.sign(
-            req, signer=Signer.PARENT, name=form.signer_name.data or "",
+        consent = consent_cases.sign(
+            req, parent_actor(req), signer=Signer.PARENT, name=form.signer_name.data or "",
             relationship=form.relationship.data or "", parental_responsibility=True,
-            decision=Decision.YES, own_words=None, locale=req.locale,
-        )
+            decision=Decision.YES, own_words=None)
         session.pop(RESPONSIBILITY, None)
         grants.signed(consent.id)
-        invited = grants.invited_email(reference)
-        if invited:  # they can follow the request from their own email from now on
-            family_store.grant(req.id, invited, "parent")
         return redirect(url_for("public.consent_signed", consent_id=consent.id))
     return render_template("public/consent/agree.html", form=form, req=req, text=text,
-                           blocks=records.blocks(text.body), name=child_name(req))
+                           blocks=blocks(text.body), name=child_name(req))
 
 
 @bp.route("/consent/<reference>/someone-else", methods=["GET", "POST"])
@@ -107,12 +122,10 @@ def consent_someone_else(reference: str) -> Response | str:
     req = request_for_consent(reference)
     form = EmailForm()
     if form.validate_on_submit():
-        since = utcnow() - timedelta(hours=1)
-        limit = int(current_app.config["YOUNG_PERSON_LINKS_PER_HOUR"])
-        if count_recent_links(None, records.PARENT_LINK, since, request_id=req.id) >= limit:
-            form.email.errors = [_too_many()]
+        if too_many_links(req, consent_cases.PARENT_LINK):
+            form.email.errors = [too_many()]
         else:
-            records.queue_parent_invitation(req, form.email.data or "")
+            consent_cases.invite_parent(req, parent_actor(req), form.email.data or "")
             return render_template("public/consent/link_sent.html", req=req,
                                    address=form.email.data, name=child_name(req),
                                    days=current_app.config["CONSENT_LINK_TTL_DAYS"])
@@ -120,20 +133,36 @@ def consent_someone_else(reference: str) -> Response | str:
                            name=child_name(req))
 
 
-def _too_many() -> str:
-    from portal.common.i18n import gettext
+def too_many_links(req: SupportRequest, purpose: str) -> bool:
+    since = utcnow() - timedelta(hours=1)
+    limit = int(current_app.config["YOUNG_PERSON_LINKS_PER_HOUR"])
+    return count_recent_links(None, purpose, since, request_id=req.id) >= limit
 
+
+def too_many() -> str:
     return gettext("You have sent a lot of links. Wait an hour, then try again")
 
 
 def follow_link(token: str, purpose: str, ttl_setting: str, *,
-                page: links.Step[SupportRequest], use: links.Step[SupportRequest]
+                page: links.Step[SupportRequest], use: links.Step[SupportRequest],
+                refuse: links.Step[SupportRequest] | None = None
                 ) -> Response | str | tuple[str, int]:
     """An emailed link about a request (consent, the young person's say, withdrawal)."""
     return links.follow(  # type: ignore[no-any-return]
         token, purpose, ttl=timedelta(days=int(current_app.config[ttl_setting])),
         problem_template="public/consent/link_problem.html",
-        find=lambda link: find_request(link.request_id or 0), on_get=page, on_post=use)
+        find=lambda link: find_request(link.request_id or 0), on_get=page, on_post=use,
+        use=link_cases.use, refuse=refuse)
+
+
+def young_persons_browser(req: SupportRequest) -> bool:
+    """This browser acts for the young person on this request (their link, their request,
+    or their own family sign-in)."""
+    if grants.side(req.reference) == grants.YOUNG:
+        return True
+    email = current_family_email()
+    access = access_for(email, req.id) if email else None
+    return access is not None and access.role == "young_person"
 
 
 @bp.route("/consent/link/<token>", methods=["GET", "POST"])
@@ -144,7 +173,14 @@ def consent_link(token: str) -> Response | str | tuple[str, int]:
         grants.allow_consent(req.reference, invited=link.subject)
         return redirect(url_for("public.consent_start", reference=req.reference))
 
-    return follow_link(token, records.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
+    def refuse(link: EmailLink, req: SupportRequest) -> tuple[str, int] | None:
+        if not young_persons_browser(req):
+            return None
+        return render_template("public/consent/wrong_browser.html", parent_link=True,
+                               name=child_name(req)), 403
+
+    return follow_link(token, consent_cases.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
+                       refuse=refuse,
                        page=lambda link, req: render_template("public/consent/link.html",
                                                               name=child_name(req)))
 
@@ -155,5 +191,5 @@ def consent_signed(consent_id: str) -> str:
     consent, req = consent_for_signer(consent_id)
     withdrawal = store.withdrawal_for(consent.id)
     return render_template("public/consent/signed.html", consent=consent, req=req,
-                           withdrawal=withdrawal, status=records.status_for(req),
+                           withdrawal=withdrawal, status=store.status_for(req),
                            name=child_name(req))

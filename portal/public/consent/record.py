@@ -6,8 +6,8 @@ from flask import Response, render_template
 
 from portal.common.access import public
 from portal.data import consent as store
+from portal.domain.consent_text import blocks
 from portal.public import bp
-from portal.public.consent import records
 from portal.public.consent.parent import child_name, consent_for_signer
 
 
@@ -15,8 +15,9 @@ def _context(consent_id: str) -> dict[str, object]:
     consent, req = consent_for_signer(consent_id)
     text = store.find_text(consent.text_id)
     return {"consent": consent, "req": req, "text": text,
-            "blocks": records.blocks(text.body) if text else [],
-            "withdrawal": store.withdrawal_for(consent.id), "name": child_name(req)}
+            "blocks": blocks(text.body) if text else [],
+            "withdrawal": store.withdrawal_for(consent.id), "name": child_name(req),
+            "findings": store.findings_for(req.id)}
 
 
 @bp.get("/consent/record/<consent_id>")

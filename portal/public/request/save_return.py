@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, session, url_for
-from flask_babel import force_locale
 from werkzeug.wrappers import Response
 
+from portal.cases import drafts
+from portal.cases import links as link_cases
 from portal.common import links
 from portal.common.access import public
 from portal.common.forms import BaseForm, email_field
-from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
-from portal.common.urls import external_url
-from portal.data import outbox
 from portal.data.base import utcnow
 from portal.data.drafts import Draft, count_recent_links, find_live_draft
 from portal.public import bp
-from portal.public.request import steps
 from portal.public.request.views import current_draft
+from portal.questions import catalogue as steps
 
-PURPOSE = "save-return"
+PURPOSE = drafts.SAVE_RETURN
 
 
 def _ttl() -> timedelta:
@@ -41,7 +39,7 @@ def request_save() -> Response | str:
     answers = draft.answers or {}
     form = SaveForm(data={"email": answers.get("contact_email")})
     back = url_for("public.request_question", slug=(steps.first_unanswered(answers) or
-                                                     steps.STEPS[-1]).slug)
+                                                     steps.QUESTIONS[-1]).slug)
     if form.validate_on_submit():
         recent = count_recent_links(draft.id, PURPOSE, utcnow() - timedelta(hours=1))
         if recent >= int(current_app.config["RETURN_LINKS_PER_HOUR"]):
@@ -49,16 +47,8 @@ def request_save() -> Response | str:
                 _l("You have asked for a lot of links. Wait an hour, then try again")
             ]
         else:
-            token = links.issue(PURPOSE, draft_id=draft.id, ttl=_ttl())
             address = form.email.data or ""
-            link = external_url("public.request_return", token=token)
-            with force_locale(draft.locale):
-                body = render_template("email/save_return.txt", link=link,
-                                       hours=current_app.config["RETURN_LINK_TTL_HOURS"],
-                                       days=current_app.config["DRAFT_TTL_DAYS"])
-                subject = gettext("Your link to carry on with your request")
-            outbox.queue_message(kind="save_return", to_address=address, subject=subject,
-                                 body=body, locale=draft.locale)
+            drafts.send_return_link(draft, address)
             session["save_sent_to"] = address
             return redirect(url_for("public.request_save_sent"))
     return render_template("public/request/save.html", form=form, back_url=back)
@@ -85,5 +75,6 @@ def request_return(token: str) -> Response | str | tuple[str, int]:
     return links.follow(  # type: ignore[no-any-return]
         token, PURPOSE, ttl=_ttl(), problem_template="public/request/link_problem.html",
         find=lambda link: find_live_draft(link.draft_id), gone=links.LinkProblem.EXPIRED,
+        use=link_cases.use,
         on_get=lambda link, draft: render_template("public/request/return.html"),
         on_post=carry_on)

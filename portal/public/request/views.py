@@ -9,33 +9,35 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from portal.cases import drafts
+from portal.cases.requests import NotReady, send
 from portal.common.access import public
 from portal.common.forms import BaseForm
-from portal.data.drafts import Draft, find_live_draft, new_draft, save_answers
-from portal.data.requests import find_request_by_idempotency_key, find_request_by_reference
+from portal.data.drafts import Draft, find_live_draft
+from portal.data.requests import (
+    SupportRequest,
+    find_request_by_idempotency_key,
+    find_request_by_reference,
+)
 from portal.domain.dates import ADULT_AGE, age_on
 from portal.public import bp, grants
-from portal.public.request import steps
-from portal.public.request.forms import contact_method_problem
-from portal.public.request.submission import NotReady, submit
+from portal.questions import catalogue as steps
+from portal.questions.forms import contact_method_problem
 
 
 def current_draft() -> Draft | None:
     return find_live_draft(session.get("draft_id"))
 
 
-def _ttl() -> int:
-    return int(current_app.config["DRAFT_TTL_DAYS"])
-
-
-def _step_url(step: steps.Step | None, **params: Any) -> str:
+def _step_url(step: steps.Question | None, **params: Any) -> str:
     if step is None:
         return url_for("public.request_check")
     return url_for("public.request_question", slug=step.slug, **params)
 
 
-def _remember_submitted(reference: str) -> None:
-    grants.sent_request(reference)
+def _remember_submitted(stored: SupportRequest) -> None:
+    grants.sent_request(stored.reference,
+                        by_young_person=stored.requester_role == "young_person")
 
 
 @bp.get("/request")
@@ -51,7 +53,7 @@ def request_start() -> str:
 def request_begin() -> Response:
     draft = current_draft()
     if draft is None:
-        draft = new_draft(locale=_locale(), ttl_days=_ttl())
+        draft = drafts.start(_locale())
         session["draft_id"] = draft.id
         session.permanent = True
     return redirect(_step_url(steps.first_unanswered(draft.answers)))
@@ -76,7 +78,7 @@ def _over_18(answers: dict[str, Any]) -> bool:
 @bp.route("/request/<slug>", methods=["GET", "POST"])
 @public
 def request_question(slug: str) -> Response | str:
-    step = steps.STEP_BY_SLUG.get(slug)
+    step = steps.QUESTION_BY_SLUG.get(slug)
     if step is None:
         abort(404)
     draft = current_draft()
@@ -107,7 +109,7 @@ def request_question(slug: str) -> Response | str:
             update["_done"] = done
             update["_pending"] = {k: v for k, v in (answers.get("_pending") or {}).items()
                                   if k != slug}
-            save_answers(draft, update, ttl_days=_ttl())
+            drafts.save_answers(draft, update)
             session.modified = True  # the cookie lives as long as the draft it points to
             answers.update(update)
             if saving:
@@ -123,7 +125,7 @@ def request_question(slug: str) -> Response | str:
                      if k not in {"csrf_token", "action"}}
             keep = dict(answers.get("_pending") or {})
             keep[slug] = typed
-            save_answers(draft, {"_pending": keep}, ttl_days=_ttl())
+            drafts.save_answers(draft, {"_pending": keep})
             session.modified = True
             return redirect(url_for("public.request_save"))
 
@@ -156,7 +158,7 @@ def request_check() -> Response | str:
         key = request.form.get("submission_key", "")
         existing = find_request_by_idempotency_key(key) if key else None
         if existing is not None:
-            _remember_submitted(existing.reference)
+            _remember_submitted(existing)
             return redirect(url_for("public.request_sent", reference=existing.reference))
     draft = current_draft()
     if draft is None:
@@ -171,20 +173,16 @@ def request_check() -> Response | str:
         if request.form.get("submission_key") != draft.idempotency_key:
             return redirect(url_for("public.request_check"))
         try:
-            stored, _created = submit(draft, draft.idempotency_key)
+            stored, _created = send(draft, draft.idempotency_key)
         except NotReady as not_ready:
             if not_ready.over_18:
                 return redirect(url_for("public.request_over_18"))
-            return redirect(_step_url(not_ready.step))
+            return redirect(_step_url(not_ready.question))
         session.pop("draft_id", None)
-        _remember_submitted(stored.reference)
+        _remember_submitted(stored)
         return redirect(url_for("public.request_sent", reference=stored.reference))
-    rows = [
-        (step, step.short(answers) if step.short else step.question(answers),
-         steps.summary_values(step, answers))
-        for step in steps.applicable(answers)
-    ]
-    return render_template("public/request/check_answers.html", rows=rows, draft=draft,
+    return render_template("public/request/check_answers.html", rows=steps.check_rows(answers),
+                           draft=draft,
                            own=steps.is_self(answers),
                            back_url=_step_url(steps.applicable(answers)[-1]))
 

@@ -5,24 +5,26 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
-from portal.data import stats
+from portal.cases import figures
+from portal.cases.operation import operation
+from portal.data.engine import move_sequences_past_ids
 from portal.data.register import SEVERITY, RatingChange, RegisterEntry
-from portal.data.requests import SupportRequest
+from portal.data.requests import SupportRequest, last_request_id
 from portal.extensions import db
 
 BATCH = 5000
 RATINGS = ["green"] * 4 + ["amber"] * 4 + ["red"] * 2 + ["blue"]
 
 
+@operation
 def seed(requests: int, entries: int, *, seed_value: int = 7, years: int = 5) -> None:
     """Add `requests` requests over `years` years, `entries` of them on the register."""
     rng = random.Random(seed_value)
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()
-    start = db.session.scalar(select(SupportRequest.id).order_by(
-        SupportRequest.id.desc()).limit(1)) or 0
+    start = last_request_id()
     open_states = ["ready_for_triage", "awaiting_consent", "more_info_requested"]
     request_rows, entry_rows, change_rows = [], [], []
     for n in range(requests):
@@ -48,6 +50,8 @@ def seed(requests: int, entries: int, *, seed_value: int = 7, years: int = 5) ->
             "learning_disability": "no", "in_hospital": rating == "blue", "risks": [],
             "services": [], "preferred_language": "English", "needs_interpreter": False,
             "suggested_rating": rating, "suggestion_reasons": [],
+            "family_status": "on_register" if accepted else state,
+            "name_key": f"volume child {number}",
             "priority": 0 if rating in ("red", "blue") else 1,
             "decided_at": decided if state in ("accepted", "declined") else None,
             "created_at": submitted, "updated_at": submitted, "version_id": 1,
@@ -72,8 +76,8 @@ def seed(requests: int, entries: int, *, seed_value: int = 7, years: int = 5) ->
         if len(request_rows) >= BATCH:
             _flush(request_rows, entry_rows, change_rows)
     _flush(request_rows, entry_rows, change_rows)
-    reset_sequences()
-    stats.rebuild()
+    move_sequences_past_ids("support_requests", "register_entries")
+    figures.rebuild()
 
 
 def _flush(request_rows: list, entry_rows: list, change_rows: list) -> None:
@@ -83,20 +87,3 @@ def _flush(request_rows: list, entry_rows: list, change_rows: list) -> None:
             db.session.execute(insert(model), rows)
             rows.clear()
     db.session.flush()
-
-
-def reset_sequences() -> None:
-    """PostgreSQL: move id sequences past the ids given explicitly above."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    from sqlalchemy import text
-
-    statements = (
-        "SELECT setval(pg_get_serial_sequence('support_requests', 'id'), "
-        "(SELECT COALESCE(MAX(id), 1) FROM support_requests))",
-        "SELECT setval(pg_get_serial_sequence('register_entries', 'id'), "
-        "(SELECT COALESCE(MAX(id), 1) FROM register_entries))",
-    )
-    for statement in statements:
-        db.session.execute(text(statement))
-

@@ -1,4 +1,4 @@
-"""One small form per question page of the request journey."""
+"""One small form per question page of the request journey, and the choices they offer."""
 
 from __future__ import annotations
 
@@ -172,14 +172,26 @@ class HospitalForm(BaseForm):
 # What is happening ------------------------------------------------------------------
 
 RISK_CHOICES = [
+    # Red signals.
     _c(Risk.IMMINENT_ADMISSION, _l("A professional has said they may need to go into a "
                                    "mental-health hospital soon")),
-    _c(Risk.SEVERE_DISTRESS, _l("They are in severe distress, or their behaviour is putting "
-                                "themselves or others in danger")),
+    _c(Risk.SEVERE_DISTRESS, _l("They are in severe distress")),
+    _c(Risk.SEVERE_BEHAVIOUR, _l("Their behaviour that challenges is severe, or puts them or "
+                                 "other people in danger")),
     _c(Risk.NO_SAFE_PLACEMENT, _l("They have nowhere safe or suitable to live or learn")),
+    _c(Risk.PLACEMENT_BROKEN_DOWN, _l("Their home, care or school place has broken down")),
+    # Amber signals.
+    _c(Risk.PLACEMENT_UNSTABLE, _l("Their home, care or school place could break down")),
+    _c(Risk.UNMET_NEED, _l("They have significant needs that nobody is meeting")),
+    _c(Risk.FAMILY_STRAIN, _l("The family is finding it very hard to cope")),
+    _c(Risk.SCHOOL_EXCLUSION, _l("They have been excluded from school, or can only go part "
+                                 "time")),
+    _c(Risk.MULTI_AGENCY_URGENT, _l("Several services need to work together for them "
+                                    "urgently")),
+    # Green signals, then the national risk factors and other local signals.
+    _c(Risk.NEEDS_INCREASING, _l("Their needs are growing and support is not keeping up")),
     _c(Risk.RESIDENTIAL_CONCERN, _l("They live at a residential school or home, and the staff "
                                     "say they may not be able to meet their needs")),
-    _c(Risk.PLACEMENT_UNSTABLE, _l("Their home, care or school place could break down")),
     _c(Risk.BEHAVIOUR_CONCERN, _l("Their behaviour is causing serious worry to the people "
                                   "who support them")),
     _c(Risk.PREVIOUS_ADMISSION, _l("They have been in a mental-health hospital before, and "
@@ -188,11 +200,7 @@ RISK_CHOICES = [
                               "offending service, and people are worried about their mental "
                               "health or behaviour")),
     _c(Risk.CRISIS_CONTACT, _l("They went to A&E or needed a crisis team in the last 12 months")),
-    _c(Risk.SCHOOL_EXCLUSION, _l("They have been excluded from school, or can only go part "
-                                 "time")),
-    _c(Risk.FAMILY_STRAIN, _l("The family is finding it very hard to cope")),
     _c(Risk.SUPPORT_CHANGES, _l("Their carers or support workers keep changing")),
-    _c(Risk.NEEDS_INCREASING, _l("Their needs are growing and support is not keeping up")),
     _c(Risk.TRANSITION_SOON, _l("They will soon move to adult services")),
 ]
 
@@ -324,3 +332,14 @@ def contact_method_problem(method: str | None, answers: dict[str, Any]) -> Any:
         return _l("You did not give a phone number. Choose another way, or go back "
                   "and add a phone number")
     return None
+
+
+# What a family following a request can tell us has changed since.
+CHANGES = [
+    _c("admitted", _l("They have been admitted to a mental-health hospital or another "
+                      "inpatient unit")),
+    _c("a_and_e", _l("They went to A&E")),
+    _c("police", _l("The police were involved")),
+    _c("placement_at_risk", _l("Their home, care or school place is at risk")),
+    _c("excluded", _l("They have been excluded from school")),
+]

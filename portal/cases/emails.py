@@ -1,0 +1,118 @@
+"""Every email the service sends, in one catalogue, rendered in the recipient's language.
+
+To add an email: a line in CATALOGUE (its subject, in words to translate), a template
+in templates/email/, and a call to `send` from the operation that causes it. Emails are
+queued in the outbox in the same transaction as the change they announce, and sent by
+`flask send-outbox`; none carries a child's details unless the recipient gave them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from portal.common.i18n import lazy_gettext as _l
+from portal.common.urls import external_url
+from portal.data import family as family_store
+from portal.data.outbox import OutboxMessage, already_queued
+from portal.data.register import RegisterEntry
+from portal.data.requests import SupportRequest
+from portal.data.staff import find_staff
+from portal.extensions import db
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: Any  # a lazy string; %(reference)s and friends are filled from the context
+    template: str  # templates/email/<template>.txt
+
+
+CATALOGUE: dict[str, Email] = {
+    # To the family.
+    "request_received": Email(_l("We have your request: %(reference)s"), "request_received"),
+    "save_return": Email(_l("Your link to carry on with your request"), "save_return"),
+    "family_sign_in": Email(_l("Your link to sign in"), "family_sign_in"),
+    "family_message": Email(_l("You have a new message about %(reference)s"),
+                            "family_notice"),
+    "family_status": Email(_l("There is news about %(reference)s"), "family_notice"),
+    "consent_receipt": Email(_l("Consent recorded: %(reference)s"), "consent_receipt"),
+    "consent_invitation": Email(_l("You are asked to give consent: %(reference)s"),
+                                "consent_invitation"),
+    "young_person_invitation": Email(_l("We would like to know what you think"),
+                                     "young_person_invitation"),
+    "young_person_link": Email(_l("Your link to change your mind"), "young_person_link"),
+    "withdrawal_receipt": Email(_l("Consent withdrawn: %(reference)s"), "withdrawal_receipt"),
+    "decision_accepted": Email(_l("Our decision about your request: %(reference)s"),
+                               "decision_accepted"),
+    "decision_declined": Email(_l("Our decision about your request: %(reference)s"),
+                               "decision_declined"),
+    "meeting_outcome": Email(_l("Your register review: %(reference)s"), "meeting_outcome"),
+    "reminder_yearly_check": Email(
+        _l("Do you still want support from the register? %(reference)s"), "consent_reminder"),
+    "reminder_turned_16": Email(_l("Turning 16: their own consent is needed %(reference)s"),
+                                "consent_reminder"),
+    "reminder_adult_register": Email(_l("Planning for 18: the adult register %(reference)s"),
+                                     "consent_reminder"),
+    # To staff: never a child's name, only the reference and a link to sign in.
+    "staff_message": Email(_l("A family has sent a message: %(reference)s"), "staff_notice"),
+    "staff_consent_withdrawn": Email(_l("Consent withdrawn: %(reference)s"), "staff_notice"),
+    "staff_childs_view": Email(_l("A child has said no: %(reference)s"), "staff_notice"),
+}
+
+
+def send(kind: str, to: str | None, *, locale: str, dedupe: str | None = None,
+         **context: Any) -> OutboxMessage | None:
+    """Render the email in `locale` and queue it. A dedupe key already used sends nothing."""
+    if not to:
+        return None
+    if dedupe and already_queued(dedupe):
+        return None
+    email = CATALOGUE[kind]
+    with force_locale(locale):
+        subject = str(email.subject) % context
+        body = render_template(f"email/{email.template}.txt", kind=kind, **context)
+    message = OutboxMessage(kind=kind, to_address=to, subject=subject, body=body,
+                            locale=locale, dedupe_key=dedupe, attempts=0)
+    db.session.add(message)
+    return message
+
+
+def family_addresses(req: SupportRequest) -> list[str]:
+    """Everyone following the request by email: the requester first."""
+    found = [p.email for p in family_store.people_for(req.id)]
+    if req.contact_email and req.contact_email.lower() not in found:
+        found.insert(0, req.contact_email.lower())
+    return found
+
+
+def tell_family(req: SupportRequest, kind: str, dedupe: str | None = None,
+                **context: Any) -> None:
+    """An email to each person following the request, in the request's language."""
+    for address in family_addresses(req):
+        send(kind, address, locale=req.locale, reference=req.reference, req=req,
+             dedupe=f"{dedupe}:{address}" if dedupe else None, **context)
+
+
+def staff_addresses(req: SupportRequest, entry: RegisterEntry | None) -> list[str]:
+    """Who on the staff side hears about a request: the officer it is assigned to and the
+    keyworker (when their contact is an email address), else the team's inbox."""
+    found: list[str] = []
+    officer = find_staff(req.assigned_to_id) if req.assigned_to_id else None
+    if officer is not None and officer.active:
+        found.append(officer.email)
+    contact = (entry.keyworker_contact or "").strip().lower() if entry else ""
+    if "@" in contact and " " not in contact and contact not in found:
+        found.append(contact)
+    return found or [str(current_app.config["TEAM_EMAIL"])]
+
+
+def tell_staff(req: SupportRequest, entry: RegisterEntry | None, kind: str,
+               dedupe: str | None = None) -> None:
+    locale = str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    for address in staff_addresses(req, entry):
+        send(kind, address, locale=locale, reference=req.reference,
+             link=external_url("staff.request_view", request_id=req.id),
+             dedupe=f"{dedupe}:{address}" if dedupe else None)

@@ -1,0 +1,381 @@
+"""Every question of the request, declared once.
+
+A Question names its page (slug), its form, how it is worded (about someone else's child
+or about yourself), which columns of the stored request hold its answers and how they
+are converted both ways. From that one declaration come: the question pages, "check your
+answers", the stored request, the request as staff see it, the evidence summary and the
+"information we hold" page.
+
+To add a question: a form in forms.py, a Question here (with its Field mappings), a
+column on SupportRequest with its migration, and a page template if none fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from wtforms.fields.choices import SelectChoice
+
+from portal.common.forms import BaseForm
+from portal.common.i18n import gettext
+from portal.common.i18n import lazy_gettext as _l
+from portal.domain import nhs_number, postcodes
+from portal.questions import forms as f
+
+Answers = dict[str, Any]
+
+
+def is_self(answers: Mapping[str, Any]) -> bool:
+    return answers.get("who") == "young_person"
+
+
+@dataclass(frozen=True)
+class Words:
+    """The same sentence about someone else's child and about yourself."""
+
+    other: Any
+    own: Any
+
+    def __call__(self, answers: Mapping[str, Any]) -> Any:
+        return self.own if is_self(answers) else self.other
+
+
+def _same(text: Any) -> Words:
+    return Words(text, text)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Field:
+    """One answer: its name in the form (and the draft), the column it is stored in, and
+    how to turn the typed answer into the stored value and back."""
+
+    name: str
+    column: str
+    store: Callable[[Any], Any] = _identity
+    load: Callable[[Any], Any] = _identity
+
+
+def _text_or_none(value: Any) -> Any:
+    return value or None
+
+
+def _date_parts(value: date | None) -> dict[str, str] | None:
+    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)} \
+        if value else None
+
+
+def parts_to_date(raw: Any) -> date | None:
+    try:
+        return date(int(raw["year"]), int(raw["month"]), int(raw["day"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _nhs(value: Any) -> str | None:
+    return nhs_number.normalise(value) if value else None
+
+
+def _postcode(value: Any) -> Any:
+    return postcodes.normalise(value) or value if value else value
+
+
+def _services(value: Any) -> list[str]:
+    return [s for s in value or [] if s != "none"]
+
+
+def _services_back(value: Any) -> list[str]:
+    return list(value) if value else ["none"]
+
+
+@dataclass(frozen=True)
+class Question:
+    slug: str
+    form: type[BaseForm]
+    template: str
+    question: Words
+    fields: tuple[Field, ...]
+    hint: Words | None = None
+    short: Words | None = None  # the row's key on "check your answers"
+    record: Any = None  # the row's key wherever the request is read back (staff, family)
+    applies: Callable[[Mapping[str, Any]], bool] = lambda answers: True
+    evidence: bool = False  # part of the evidence summary's "needs and risks"
+    form_names: tuple[str, ...] = field(default=())
+
+    @property
+    def record_label(self) -> Any:
+        return self.record or (self.short.other if self.short else self.question.other)
+
+
+def _q(slug: str, form: type[BaseForm], template: str, question: Words,
+       *fields: Field, **options: Any) -> Question:
+    return Question(slug, form, template, question, tuple(fields), **options)
+
+
+QUESTIONS: list[Question] = [
+    _q("who", f.WhoForm, "radios",
+       _same(_l("Who is asking for the child or young person to be added?")),
+       Field("who", "requester_role"),
+       short=_same(_l("Who is asking")), record=_l("Who asked")),
+    _q("relationship", f.RelationshipForm, "input",
+       _same(_l("How are you related to the child or young person?")),
+       Field("relationship", "requester_relationship", _text_or_none),
+       hint=_same(_l("For example, grandmother or older sister")),
+       short=_same(_l("Your relationship")), record=_l("Their relationship to the child"),
+       applies=lambda a: a.get("who") == "family"),
+    _q("child-name", f.ChildNameForm, "child_name",
+       Words(_l("What is the child or young person's name?"), _l("What is your name?")),
+       Field("child_name", "child_name"),
+       Field("child_preferred_name", "child_preferred_name", _text_or_none),
+       short=_same(_l("Name")), record=_l("Child's name")),
+    _q("date-of-birth", f.ChildDobForm, "date",
+       Words(_l("What is their date of birth?"), _l("What is your date of birth?")),
+       Field("child_dob", "child_date_of_birth", parts_to_date, _date_parts),
+       hint=_same(_l("For example, 27 3 2012")),
+       short=_same(_l("Date of birth"))),
+    _q("nhs-number", f.NhsNumberForm, "nhs_number",
+       Words(_l("What is their NHS number?"), _l("What is your NHS number?")),
+       Field("nhs_number", "nhs_number", _nhs),
+       hint=_same(_l("It is 10 numbers, like 943 476 5919. You can find it on letters from "
+                     "the NHS or in the NHS App. Leave this blank if you do not know it.")),
+       short=_same(_l("NHS number"))),
+    _q("postcode", f.PostcodeForm, "input",
+       Words(_l("What is the postcode where they live?"),
+             _l("What is the postcode where you live?")),
+       Field("postcode", "postcode", _postcode),
+       hint=_same(_l("If they live in more than one place, use the one they stay at most")),
+       short=_same(_l("Postcode"))),
+    _q("where-they-live", f.LivingForm, "radios",
+       Words(_l("Where do they live now?"), _l("Where do you live now?")),
+       Field("living_situation", "living_situation"),
+       short=_same(_l("Where they live"))),
+    _q("education", f.EducationForm, "input",
+       Words(_l("Which school, college or placement do they go to?"),
+             _l("Which school, college or placement do you go to?")),
+       Field("education_setting", "education_setting"),
+       hint=_same(_l("If there is no school or college at the moment, tell us that")),
+       short=_same(_l("School, college or placement"))),
+    _q("autism", f.AutismForm, "radios",
+       Words(_l("Are they autistic?"), _l("Are you autistic?")),
+       Field("autism", "autism"),
+       hint=_same(_l("A diagnosis is not needed to be on the register")),
+       short=_same(_l("Autism")), evidence=True),
+    _q("learning-disability", f.LearningDisabilityForm, "radios",
+       Words(_l("Do they have a learning disability?"),
+             _l("Do you have a learning disability?")),
+       Field("learning_disability", "learning_disability"),
+       hint=_same(_l("A diagnosis is not needed to be on the register")),
+       short=_same(_l("Learning disability")), evidence=True),
+    _q("hospital", f.HospitalForm, "radios",
+       Words(_l("Are they in a mental-health hospital or another inpatient unit now?"),
+             _l("Are you in a mental-health hospital or another inpatient unit now?")),
+       Field("in_hospital", "in_hospital", lambda v: v == "yes",
+             lambda v: "yes" if v else "no"),
+       hint=_same(_l("This includes a children's mental-health ward, and learning "
+                     "disability and autism units")),
+       short=_same(_l("In hospital now"))),
+    _q("happening-now", f.HappeningNowForm, "happening_now",
+       Words(_l("What is happening for them now?"), _l("What is happening for you now?")),
+       Field("risks", "risks", lambda v: [str(r) for r in v or []]),
+       Field("risks_in_own_words", "risks_in_own_words", _text_or_none),
+       hint=_same(_l("Select all that apply")),
+       short=_same(_l("What is happening")), evidence=True),
+    _q("services", f.ServicesForm, "checkboxes",
+       Words(_l("Which services already know them?"), _l("Which services already know you?")),
+       Field("services", "services", _services, _services_back),
+       hint=_same(_l("Select all that apply")),
+       short=_same(_l("Services involved"))),
+    _q("tried", f.TriedForm, "textarea",
+       _same(_l("What has been tried so far?")),
+       Field("tried", "tried", _text_or_none),
+       hint=_same(_l("For example, support at school, medication, therapy or short breaks. "
+                     "You can leave this blank.")),
+       short=_same(_l("What has been tried")), evidence=True),
+    _q("would-help", f.WouldHelpForm, "textarea",
+       _same(_l("What do you think would help?")),
+       Field("would_help", "would_help", _text_or_none),
+       hint=_same(_l("You can leave this blank")),
+       short=_same(_l("What would help")), evidence=True),
+    _q("communication", f.CommunicationForm, "textarea",
+       Words(_l("Do they or your family have any communication needs?"),
+             _l("Do you have any communication needs?")),
+       Field("communication_needs", "communication_needs", _text_or_none),
+       hint=_same(_l("For example, Easy Read, British Sign Language, large print, short "
+                     "phone calls or no phone calls. You can leave this blank.")),
+       short=_same(_l("Communication needs")), evidence=True),
+    _q("language", f.LanguageForm, "language",
+       _same(_l("Which language would you like us to use?")),
+       Field("preferred_language", "preferred_language", lambda v: v or "English"),
+       Field("needs_interpreter", "needs_interpreter", bool),
+       short=_same(_l("Language"))),
+    _q("your-name", f.YourNameForm, "input",
+       _same(_l("What is your name?")),
+       Field("requester_name", "requester_name"),
+       short=_same(_l("Your name")), record=_l("Name of the person asking"),
+       applies=lambda a: not is_self(a)),
+    _q("contact-details", f.ContactForm, "contact",
+       _same(_l("How can we contact you?")),
+       Field("contact_email", "contact_email", _text_or_none),
+       Field("contact_phone", "contact_phone", _text_or_none),
+       hint=_same(_l("Give an email address, a phone number or both")),
+       short=_same(_l("Contact details"))),
+    _q("contact-method", f.ContactMethodForm, "radios",
+       _same(_l("How would you like us to contact you?")),
+       Field("contact_method", "contact_method"),
+       short=_same(_l("How to contact you"))),
+]
+
+QUESTION_BY_SLUG = {q.slug: q for q in QUESTIONS}
+_ORDER = {q.slug: index for index, q in enumerate(QUESTIONS)}
+
+
+# The journey ------------------------------------------------------------------------
+
+def applicable(answers: Mapping[str, Any]) -> list[Question]:
+    return [q for q in QUESTIONS if q.applies(answers)]
+
+
+def first_unanswered(answers: Mapping[str, Any]) -> Question | None:
+    done = set(answers.get("_done", []))
+    for q in applicable(answers):
+        if q.slug not in done:
+            return q
+    return None
+
+
+def comes_after(slug: str, other: str) -> bool:
+    """True when question `slug` is asked later in the journey than `other`."""
+    return _ORDER[slug] > _ORDER[other]
+
+
+def step_after(slug: str, answers: Mapping[str, Any]) -> Question | None:
+    found = applicable(answers)
+    slugs = [q.slug for q in found]
+    if slug not in slugs:
+        return first_unanswered(answers)
+    index = slugs.index(slug)
+    return found[index + 1] if index + 1 < len(found) else None
+
+
+def step_before(slug: str, answers: Mapping[str, Any]) -> Question | None:
+    found = applicable(answers)
+    slugs = [q.slug for q in found]
+    if slug not in slugs or slugs.index(slug) == 0:
+        return None
+    return found[slugs.index(slug) - 1]
+
+
+def form_data(question: Question, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """What to pre-fill a question page with."""
+    return {fld.name: answers.get(fld.name) for fld in question.fields}
+
+
+def answers_from_form(question: Question, form: BaseForm) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for fld in question.fields:
+        value = form[fld.name]
+        if isinstance(value, f.DateField):
+            parts = value.parts
+            result[fld.name] = {"day": parts.day, "month": parts.month, "year": parts.year}
+        else:
+            result[fld.name] = value.data
+    return result
+
+
+def date_of_birth(answers: Mapping[str, Any]) -> date | None:
+    return parts_to_date(answers.get("child_dob") or {})
+
+
+# Storing and reading back -------------------------------------------------------------
+
+def stored_values(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's columns, from a finished draft's answers."""
+    values: dict[str, Any] = {}
+    for q in QUESTIONS:
+        applies = q.applies(answers)
+        for fld in q.fields:
+            values[fld.column] = fld.store(answers.get(fld.name)) if applies else None
+    if is_self(answers):  # asking for yourself: you are the person asking
+        values["requester_name"] = answers.get("child_name")
+    return values
+
+
+def answers_from(stored: Mapping[str, Any]) -> Answers:
+    """The answers again, from a stored request's columns (to show them)."""
+    return {fld.name: fld.load(stored.get(fld.column))
+            for q in QUESTIONS for fld in q.fields}
+
+
+def _label_for(choices: list[SelectChoice], value: Any) -> Any:
+    for choice in choices:
+        if choice.value == value:
+            return choice.label
+    return value
+
+
+def shown_values(question: Question, answers: Mapping[str, Any]) -> list[Any]:
+    """The lines that show one question's answers (escaped by the template)."""
+    from flask_babel import format_date
+
+    values: list[Any] = []
+    for fld in question.fields:
+        unbound = vars(question.form)[fld.name]
+        value = answers.get(fld.name)
+        choices = unbound.kwargs.get("choices")
+        if fld.name == "child_dob":
+            born = date_of_birth(answers)
+            values.append(format_date(born, "d MMMM yyyy") if born else "")
+        elif choices and isinstance(value, list):
+            values.extend(_label_for(choices, v) for v in value)
+        elif choices:
+            values.append(_label_for(choices, value))
+        elif isinstance(value, bool):
+            if value:
+                values.append(unbound.args[0] if unbound.args else unbound.kwargs.get("label"))
+        elif value:
+            if fld.name == "child_preferred_name":
+                values.append(gettext("Likes to be called %(name)s", name=value))
+            elif fld.name == "nhs_number":
+                values.append(nhs_number.formatted(value))
+            else:
+                values.append(value)
+    return [v for v in values if v]
+
+
+def check_rows(answers: Mapping[str, Any]) -> list[tuple[Question, Any, list[Any]]]:
+    """"Check your answers": each question that applies, in the asker's own words."""
+    return [(q, q.short(answers) if q.short else q.question(answers), shown_values(q, answers))
+            for q in applicable(answers)]
+
+
+@dataclass(frozen=True)
+class Row:
+    slug: str
+    label: Any
+    values: list[Any]
+    evidence: bool  # part of the evidence summary's "needs and risks"
+
+
+def record_rows(stored: Mapping[str, Any]) -> list[Row]:
+    """A stored request read back, as staff, the family and the evidence summary see it."""
+    answers = answers_from(stored)
+    return [Row(q.slug, q.record_label, shown_values(q, answers), q.evidence)
+            for q in applicable(answers)]
+
+
+SUGGESTION_WORDS = {
+    "in_hospital": _l("In a mental-health hospital or another inpatient unit now"),
+    "many_risks": _l("Four or more risks, at least two of them serious"),  # older requests
+    "no_listed_risks": _l("None of the listed risks"),
+}
+
+
+def reason_label(code: str) -> Any:
+    """A reason behind a suggested rating, in the words the family ticked."""
+    return SUGGESTION_WORDS.get(code) or _label_for(f.RISK_CHOICES, code)
