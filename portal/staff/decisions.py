@@ -19,6 +19,7 @@ from portal.cases.register import usual_review
 from portal.common.auth import CASEWORK, staff_only
 from portal.common.forms import DateField, long_text, short_text
 from portal.common.i18n import lazy_gettext as _l
+from portal.data.consent import status_for
 from portal.data.requests import (
     LIVE_STATES,
     SupportRequest,
@@ -143,6 +144,9 @@ def request_accept(request_id: int) -> Response | str:
             return redirect(url_for("staff.request_view", request_id=req.id))
         return redirect(url_for("staff.register_entry", entry_id=entry.id))
 
+    status = status_for(req)
+    if not status.valid or status.needs_staff_decision:  # consent first, and the child heard
+        return redirect(url_for("staff.request_view", request_id=req.id))
     rating = Rating(req.suggested_rating)
     return action_page(request_id, AcceptForm, "staff/accept.html", act, State.ACCEPTED,
                        defaults={"rating": rating.value,
