@@ -134,9 +134,10 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "dsr-noreply@example.nhs.uk"),
         "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 5),
-        # Refuse any database write outside the application layer (portal.cases). On by
-        # default in development and tests, where a stray write should fail loudly.
-        "WRITE_GUARD": _bool(env, "WRITE_GUARD", development),
+        # Refuse any database write outside the application layer (portal.cases): a stray
+        # write fails loudly instead of being committed with the page. One check per
+        # statement; it can be turned off, but should not be.
+        "WRITE_GUARD": _bool(env, "WRITE_GUARD", True),
         # Web.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),

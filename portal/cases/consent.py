@@ -5,15 +5,19 @@ who is told, the audit trail). The rules of who decides are in portal.domain.con
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
 
-from portal.cases import audit, emails, links, timeline
+from portal.cases import audit, emails, timeline
+from portal.cases.links import (
+    parent_consent_link,
+    withdraw_link,
+    young_person_link,
+)
 from portal.cases.operation import Actor, NotAllowed, operation, require_role
 from portal.cases.requests import grant_access, move
-from portal.common.urls import external_url
 from portal.data import consent as store
 from portal.data.base import utcnow
 from portal.data.family import FamilyUpdate, open_notices_for
@@ -40,9 +44,6 @@ from portal.domain.request_states import OPEN, State
 from portal.extensions import db
 
 TEXTS = Path(__file__).resolve().parents[1] / "consent_texts"
-WITHDRAW = "withdraw"
-PARENT_LINK = "parent-consent"
-YOUNG_PERSON_LINK = "young-person-consent"
 
 
 class NotValidHere(Exception):
@@ -111,31 +112,7 @@ def text_audience(req: SupportRequest, signer: Signer) -> str:
     return "child"
 
 
-# Links ------------------------------------------------------------------------------
-
-def _days(setting: str) -> timedelta:
-    return timedelta(days=int(current_app.config[setting]))
-
-
-def withdraw_link(consent: store.Consent) -> str:
-    token = links.issue(WITHDRAW, ttl=_days("WITHDRAW_LINK_TTL_DAYS"),
-                        request_id=consent.request_id, subject=consent.id)
-    return external_url("public.withdraw_link", token=token)
-
-
-def parent_consent_link(req: SupportRequest, email: str | None = None) -> str:
-    """A link to give a parent's consent. With an email, whoever uses it may follow the
-    request from that address afterwards, and gets their receipt there."""
-    token = links.issue(PARENT_LINK, ttl=_days("CONSENT_LINK_TTL_DAYS"), request_id=req.id,
-                        subject=email)
-    return external_url("public.consent_link", token=token)
-
-
-def young_person_link(req: SupportRequest, email: str | None = None) -> str:
-    token = links.issue(YOUNG_PERSON_LINK, ttl=_days("CONSENT_LINK_TTL_DAYS"),
-                        request_id=req.id, subject=email)
-    return external_url("public.young_person_link", token=token)
-
+# Invitations ------------------------------------------------------------------------
 
 @operation
 def invite_parent(req: SupportRequest, actor: Actor, address: str) -> None:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from portal.cases import audit, emails, figures, timeline
 from portal.cases.operation import Actor, NotAllowed, operation
-from portal.cases.requests import _add_message, move
+from portal.cases.requests import add_message, move
 from portal.data.base import utcnow
 from portal.data.consent import status_for
 from portal.data.register import (
@@ -55,7 +55,7 @@ def _decided(req: SupportRequest) -> None:
 
 @operation
 def ask_for_information(req: SupportRequest, actor: Actor, question: str) -> None:
-    _add_message(req, from_staff=True, author=actor.name, body=question)
+    add_message(req, from_staff=True, author=actor.name, body=question)
     move(req, State.MORE_INFO_REQUESTED, actor)
     timeline.step(req, "more_info_requested", status="more_info_requested")
     emails.tell_family(req, "family_message", dedupe=f"more_info:{req.id}:{req.version_id}")

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.cases.operation import operation
 from portal.common.links import new_token
+from portal.common.urls import external_url
 from portal.data.base import utcnow
+from portal.data.consent import Consent
 from portal.data.drafts import EmailLink
+from portal.data.requests import SupportRequest
 from portal.extensions import db
+
+# What a link is for: one purpose each, so a link for one thing never works for another.
+WITHDRAW = "withdraw"
+PARENT_LINK = "parent-consent"
+YOUNG_PERSON_LINK = "young-person-consent"
 
 
 @operation
@@ -37,3 +46,27 @@ def use(link: EmailLink) -> bool:
         return False
     set_committed_value(link, "used_at", moment)
     return True
+
+
+def _days(setting: str) -> timedelta:
+    return timedelta(days=int(current_app.config[setting]))
+
+
+def withdraw_link(consent: Consent) -> str:
+    token = issue(WITHDRAW, ttl=_days("WITHDRAW_LINK_TTL_DAYS"),
+                        request_id=consent.request_id, subject=consent.id)
+    return external_url("public.withdraw_link", token=token)
+
+
+def parent_consent_link(req: SupportRequest, email: str | None = None) -> str:
+    """A link to give a parent's consent. With an email, whoever uses it may follow the
+    request from that address afterwards, and gets their receipt there."""
+    token = issue(PARENT_LINK, ttl=_days("CONSENT_LINK_TTL_DAYS"), request_id=req.id,
+                        subject=email)
+    return external_url("public.consent_link", token=token)
+
+
+def young_person_link(req: SupportRequest, email: str | None = None) -> str:
+    token = issue(YOUNG_PERSON_LINK, ttl=_days("CONSENT_LINK_TTL_DAYS"),
+                        request_id=req.id, subject=email)
+    return external_url("public.young_person_link", token=token)

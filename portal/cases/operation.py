@@ -2,9 +2,9 @@
 
 An operation opens a write transaction (BEGIN IMMEDIATE on SQLite, so a page that
 began by reading can still write while others write), runs, and flushes what it
-changed before it returns. Anything changed outside an operation is refused: first by
-the flush at the start of the next operation, and in development and tests by the
-guard on the engine (portal.data.engine), on any INSERT, UPDATE or DELETE at all.
+changed before it returns. Anything changed outside an operation is refused by the guard
+on the engine (portal.data.engine, setting WRITE_GUARD), on any INSERT, UPDATE or DELETE
+at all: at the flush that starts the next operation, or at the commit of the page.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from portal.cases import audit, emails, timeline
+from portal.cases.links import parent_consent_link
 from portal.cases.operation import Actor, operation
 from portal.data.base import utcnow
 from portal.data.drafts import Draft
@@ -123,8 +124,6 @@ def send(draft: Draft, key: str, *, received_at: datetime | None = None
 
 
 def _confirm(req: SupportRequest) -> None:
-    from portal.cases.consent import parent_consent_link
-
     consent_url = None if req.requester_role == "young_person" else parent_consent_link(req)
     emails.send("request_received", req.contact_email, locale=req.locale,
                 reference=req.reference, weeks=current_app.config["DECISION_TARGET_WEEKS"],
@@ -158,7 +157,7 @@ def assign(req: SupportRequest, actor: Actor) -> None:
 
 # Messages ---------------------------------------------------------------------------
 
-def _add_message(req: SupportRequest, *, from_staff: bool, author: str,
+def add_message(req: SupportRequest, *, from_staff: bool, author: str,
                  body: str) -> RequestMessage:
     message = RequestMessage(request_id=req.id, from_staff=from_staff, author=author,
                              body=body)
@@ -169,7 +168,7 @@ def _add_message(req: SupportRequest, *, from_staff: bool, author: str,
 
 @operation
 def message_from_staff(req: SupportRequest, actor: Actor, body: str) -> RequestMessage:
-    message = _add_message(req, from_staff=True, author=actor.name, body=body)
+    message = add_message(req, from_staff=True, author=actor.name, body=body)
     req.updated_at = utcnow()
     audit.record(actor, "request.message", "request", req.id, message=message.id)
     emails.tell_family(req, "family_message", dedupe=f"message:{message.id}")
@@ -179,7 +178,7 @@ def message_from_staff(req: SupportRequest, actor: Actor, body: str) -> RequestM
 @operation
 def message_from_family(req: SupportRequest, actor: Actor, body: str) -> RequestMessage:
     """A family's message: marked unread for staff, and the officer or keyworker is told."""
-    message = _add_message(req, from_staff=False, author=actor.email or "", body=body)
+    message = add_message(req, from_staff=False, author=actor.email or "", body=body)
     req.unread_messages = (req.unread_messages or 0) + 1
     if req.state == State.MORE_INFO_REQUESTED:
         move(req, State.READY_FOR_TRIAGE, actor, why="family_replied")

@@ -133,18 +133,15 @@ LIVE = RegisterEntry.closed_at.is_(None)
 
 
 def active_entries_page(offset: int, limit: int, rating: str | None = None
-                        ) -> tuple[list[RegisterEntry], int]:
-    """The live register: Blue, Red, Amber, Green, then the soonest review."""
-    from portal.data.stats import live_total
-
+                        ) -> list[RegisterEntry]:
+    """The live register: Blue, Red, Amber, Green, then the soonest review. (Its total is
+    kept as entries change: portal.data.stats.live_total.)"""
     query = select(RegisterEntry).where(LIVE)
     if rating:
         query = query.where(RegisterEntry.severity == SEVERITY[rating])
-    total = live_total(rating)  # kept as entries change: no counting the whole register
-    rows = db.session.scalars(query.order_by(
+    return list(db.session.scalars(query.order_by(
         RegisterEntry.severity, RegisterEntry.next_review_on, RegisterEntry.id)
-        .offset(offset).limit(limit))
-    return list(rows), int(total)
+        .offset(offset).limit(limit)))
 
 
 # Lists that need attention ---------------------------------------------------------

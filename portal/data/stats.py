@@ -15,6 +15,8 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base
+from portal.data.register import RatingChange, RegisterEntry
+from portal.data.requests import SupportRequest
 from portal.extensions import db
 
 RATINGS = ("blue", "red", "amber", "green")
@@ -91,9 +93,6 @@ def _months_back(last: str, count: int) -> list[str]:
 
 def rebuilt_totals() -> dict[tuple[str, str], int]:
     """Every (month, key) figure worked out from the register itself, not from the deltas."""
-    from portal.data.register import RatingChange, RegisterEntry
-    from portal.data.requests import SupportRequest
-
     totals: dict[tuple[str, str], int] = defaultdict(int)
     changes: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for entry_id, changed_at, rating in db.session.execute(

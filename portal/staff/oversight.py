@@ -162,7 +162,7 @@ def register_export() -> Response:
                      "Added", "Next review", "Last C(E)TR", "Next C(E)TR"])
     offset, count = 0, 0
     while True:  # page through, so memory stays flat however long the register is
-        rows, _ = entries.active_entries_page(offset, 1000)
+        rows = entries.active_entries_page(offset, 1000)
         if not rows:
             break
         for e in rows:

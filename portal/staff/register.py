@@ -20,6 +20,7 @@ from portal.data import register as entries
 from portal.data.consent import status_for
 from portal.data.requests import find_request, messages_for
 from portal.data.staff import Role, StaffUser
+from portal.data.stats import live_total
 from portal.domain.ratings import Rating
 from portal.domain.reviews import red_until
 from portal.staff import bp
@@ -91,7 +92,8 @@ def register_list() -> str:
     if rating not in {None, *entries.SEVERITY}:
         rating = None
     page = page_number()
-    rows, total = entries.active_entries_page((page - 1) * PAGE, PAGE, rating)
+    rows = entries.active_entries_page((page - 1) * PAGE, PAGE, rating)
+    total = live_total(rating)
     return render_template("staff/register.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE)), rating=rating, today=date.today())
 

@@ -122,7 +122,7 @@ def consent_someone_else(reference: str) -> Response | str:
     req = request_for_consent(reference)
     form = EmailForm()
     if form.validate_on_submit():
-        if too_many_links(req, consent_cases.PARENT_LINK):
+        if too_many_links(req, link_cases.PARENT_LINK):
             form.email.errors = [too_many()]
         else:
             consent_cases.invite_parent(req, parent_actor(req), form.email.data or "")
@@ -179,7 +179,7 @@ def consent_link(token: str) -> Response | str | tuple[str, int]:
         return render_template("public/consent/wrong_browser.html", parent_link=True,
                                name=child_name(req)), 403
 
-    return follow_link(token, consent_cases.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
+    return follow_link(token, link_cases.PARENT_LINK, "CONSENT_LINK_TTL_DAYS", use=use,
                        refuse=refuse,
                        page=lambda link, req: render_template("public/consent/link.html",
                                                               name=child_name(req)))

@@ -10,6 +10,7 @@ from flask import abort, current_app, redirect, render_template, session, url_fo
 from werkzeug.wrappers import Response
 
 from portal.cases import consent as consent_cases
+from portal.cases import links as link_cases
 from portal.cases.operation import Actor, NotAllowed
 from portal.common.access import public
 from portal.common.auth import current_family_email
@@ -35,7 +36,7 @@ def withdraw_link(token: str) -> Response | str | tuple[str, int]:
         session[WITHDRAWING] = {"consent": consent.id, "via": "withdraw_link"}
         return redirect(url_for("public.withdraw_confirm"))
 
-    return follow_link(token, consent_cases.WITHDRAW, "WITHDRAW_LINK_TTL_DAYS", use=use,
+    return follow_link(token, link_cases.WITHDRAW, "WITHDRAW_LINK_TTL_DAYS", use=use,
                        page=lambda link, req: render_template(
                            "public/consent/withdraw_link.html"))
 

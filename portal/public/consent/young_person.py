@@ -16,6 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from portal.cases import consent as consent_cases
+from portal.cases import links as link_cases
 from portal.cases.consent import NotValidHere
 from portal.cases.operation import Actor
 from portal.common.access import public
@@ -50,7 +51,7 @@ def young_person_ask(reference: str) -> Response | str:
     if form.validate_on_submit():
         if form.how.data == "email":
             return redirect(url_for("public.young_person_ask_email", reference=reference))
-        if too_many_links(req, consent_cases.YOUNG_PERSON_LINK):
+        if too_many_links(req, link_cases.YOUNG_PERSON_LINK):
             form.how.errors = [too_many()]
         else:
             link = consent_cases.young_person_code(req, parent_actor(req))
@@ -66,7 +67,7 @@ def young_person_ask_email(reference: str) -> Response | str:
     req = request_for_consent(reference)
     form = EmailForm()
     if form.validate_on_submit():
-        if too_many_links(req, consent_cases.YOUNG_PERSON_LINK):
+        if too_many_links(req, link_cases.YOUNG_PERSON_LINK):
             form.email.errors = [too_many()]
         else:
             consent_cases.invite_young_person(req, parent_actor(req), form.email.data or "")
@@ -126,7 +127,7 @@ def young_person_link(token: str) -> Response | str | tuple[str, int]:
         return render_template("public/consent/wrong_browser.html", parent_link=False,
                                name=child_name(req)), 403
 
-    return follow_link(token, consent_cases.YOUNG_PERSON_LINK, "CONSENT_LINK_TTL_DAYS",
+    return follow_link(token, link_cases.YOUNG_PERSON_LINK, "CONSENT_LINK_TTL_DAYS",
                        use=use, refuse=refuse,
                        page=lambda link, req: render_template(
                            "public/consent/young_person_welcome.html", name=child_name(req)))
