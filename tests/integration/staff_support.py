@@ -78,3 +78,31 @@ def post_form(client: Any, page_url: str, action: str, data: dict[str, Any]) -> 
 
 def version_on(html: str, name: str = "version") -> str:
     return re.search(rf'name="{name}" value="(\d+)"', html).group(1)
+
+
+def queue_rows(client: Any, url: str = "/staff/queue", pages: int = 40) -> list[str]:
+    """The text of every row of the queue, in order, across all its pages (the databases
+    are shared by the whole test run, so a request can rightly be on page 2)."""
+    from bs4 import BeautifulSoup
+
+    rows: list[str] = []
+    joiner = "&" if "?" in url else "?"
+    for page in range(1, pages + 1):
+        soup = BeautifulSoup(client.get(f"{url}{joiner}page={page}").get_data(as_text=True),
+                             "html.parser")
+        table = soup.select_one("table.app-queue")
+        if table is not None:
+            rows += [tr.get_text(" ", strip=True) for tr in table.select("tbody tr")]
+        if soup.select_one(".govuk-pagination__next") is None:
+            break
+    return rows
+
+
+def row_for(rows: list[str], reference: str) -> str:
+    found = [row for row in rows if reference in row]
+    assert len(found) == 1, f"{reference} is in {len(found)} rows of the queue"
+    return found[0]
+
+
+def position(rows: list[str], reference: str) -> int:
+    return next(i for i, row in enumerate(rows) if reference in row)

@@ -7,13 +7,20 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from portal.data.audit import AuditEvent
 from portal.data.outbox import OutboxMessage
 from portal.data.register import RatingChange, RegisterEntry
 from portal.data.requests import SupportRequest
-from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
+from tests.integration.staff_support import (
+    make_staff,
+    position,
+    post_form,
+    queue_rows,
+    row_for,
+    sign_in,
+    version_on,
+)
 from tests.integration.test_consent import parent_signs
 from tests.support import csrf_token, error_summary, unique_nhs_number, years_ago
 
@@ -56,13 +63,13 @@ def triage(app, client):
 def test_the_queue_puts_urgent_requests_first(app, client, triage):
     calm = ready_request(app)
     urgent = ready_request(app, **{"happening-now": {"risks": ["imminent_admission"]}})
-    html = client.get("/staff/queue?show=ready").get_data(as_text=True)
-    assert html.index(urgent.reference) < html.index(calm.reference)
-    row = BeautifulSoup(html, "html.parser").find(string=re.compile(urgent.reference))
-    assert "Due today" in row.find_parent("tr").get_text() or "overdue" in row.find_parent(
-        "tr").get_text()
-    red_only = client.get("/staff/queue?show=ready&rating=red").get_data(as_text=True)
-    assert urgent.reference in red_only and calm.reference not in red_only
+    rows = queue_rows(client, "/staff/queue?show=ready")
+    assert position(rows, urgent.reference) < position(rows, calm.reference)
+    row = row_for(rows, urgent.reference)
+    assert "Due today" in row or "overdue" in row
+    red_only = queue_rows(client, "/staff/queue?show=ready&rating=red")
+    assert any(urgent.reference in r for r in red_only)
+    assert not any(calm.reference in r for r in red_only)
 
 
 def test_assign_to_me_and_filter_mine(app, client, triage):

@@ -17,7 +17,15 @@ from portal.data.audit import AuditEvent
 from portal.data.outbox import OutboxMessage
 from portal.data.register import RegisterEntry
 from portal.data.requests import SupportRequest, TimelineStep
-from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
+from tests.integration.staff_support import (
+    make_staff,
+    position,
+    post_form,
+    queue_rows,
+    row_for,
+    sign_in,
+    version_on,
+)
 from tests.integration.test_family import family_signs_in
 from tests.integration.test_staff_casework import _accept, ready_request
 from tests.support import csrf_token, error_summary, unique_nhs_number, years_ago
@@ -50,13 +58,6 @@ def sent_without_consent(app, **answers) -> str:
     sent = family.post("/request/check-answers",
                        data={"csrf_token": csrf_token(page), "submission_key": key})
     return sent.headers["Location"].rsplit("/", 1)[1]
-
-
-def row_of(html: str, text: str) -> str:
-    """The queue's row for a request (not the lists above the queue)."""
-    table = BeautifulSoup(html, "html.parser").select_one("table.app-queue")
-    cell = table.find(string=re.compile(re.escape(text)))
-    return cell.find_parent("tr").get_text(" ", strip=True)
 
 
 # 7. Every staff form with a date saves, with each combination of empty and filled parts --
@@ -186,16 +187,15 @@ def test_an_urgent_request_waiting_for_consent_is_at_the_top_of_the_default_queu
     calm = ready_request(app)
     reference = sent_without_consent(app, **urgent)
     client, _user = staff(app)
-    html = client.get("/staff/queue").get_data(as_text=True)
-    assert reference in html and calm.reference in html
-    assert html.index(reference) < html.index(calm.reference)
-    row = row_of(html, reference)
+    rows = queue_rows(client)  # the default view, every page of it
+    assert position(rows, reference) < position(rows, calm.reference)
+    row = row_for(rows, reference)
     assert "Consent needed" in row
     assert "Due today" in row or "overdue" in row
     # Requests waiting for consent that are not urgent stay out of the default view.
     routine = sent_without_consent(app)
-    assert routine not in client.get("/staff/queue").get_data(as_text=True)
-    assert routine in client.get("/staff/queue?show=consent").get_data(as_text=True)
+    assert not any(routine in r for r in queue_rows(client))
+    assert row_for(queue_rows(client, "/staff/queue?show=consent"), routine)
 
 
 # 9. A family's message is noticed ------------------------------------------------------
@@ -208,8 +208,9 @@ def test_a_familys_message_is_marked_listed_and_emailed_until_someone_reads_it(a
     page = family.get(f"/account/requests/{req.reference}").get_data(as_text=True)
     family.post(f"/account/requests/{req.reference}/reply", data={
         "csrf_token": csrf_token(page), "body": "School rang: he was sent home again."})
+    assert "New message" in row_for(queue_rows(client, "/staff/queue?assigned=me"),
+                                    req.reference)
     queue = client.get("/staff/queue").get_data(as_text=True)
-    assert "New message" in row_of(queue, req.reference)
     waiting = BeautifulSoup(queue, "html.parser").select_one("#messages-waiting")
     assert waiting is not None and req.child_name in waiting.get_text()
     with app.app_context():
@@ -221,8 +222,9 @@ def test_a_familys_message_is_marked_listed_and_emailed_until_someone_reads_it(a
     # Reading it clears the mark, and says who read it.
     opened = client.get(f"/staff/requests/{req.id}").get_data(as_text=True)
     assert "read by Tess Triage" in opened
+    assert "New message" not in row_for(queue_rows(client, "/staff/queue?assigned=me"),
+                                        req.reference)
     queue = client.get("/staff/queue").get_data(as_text=True)
-    assert "New message" not in row_of(queue, req.reference)
     assert BeautifulSoup(queue, "html.parser").select_one("#messages-waiting") is None or (
         req.child_name not in BeautifulSoup(queue, "html.parser").select_one(
             "#messages-waiting").get_text())
@@ -260,8 +262,7 @@ def test_a_shared_nhs_number_warns_and_never_merges_two_children(app):
                                    "child-name": {"child_name": "Bea Two Example"}})
     client, _user = staff(app, "register_manager")
     first_entry = _accept(client, first)
-    assert "NHS number clash" in row_of(client.get("/staff/queue").get_data(as_text=True),
-                                        second.reference)
+    assert "NHS number clash" in row_for(queue_rows(client), second.reference)
     page = client.get(f"/staff/requests/{second.id}").get_data(as_text=True)
     assert 'id="nhs-conflict"' in page and first.reference in page
     form = client.get(f"/staff/requests/{second.id}/accept").get_data(as_text=True)
@@ -292,8 +293,7 @@ def test_the_same_child_asked_for_twice_is_marked_and_can_be_closed(app):
     first = ready_request(app, **same)
     again = ready_request(app, **same)
     client, _user = staff(app)
-    assert "Possible duplicate" in row_of(client.get("/staff/queue").get_data(as_text=True),
-                                          again.reference)
+    assert "Possible duplicate" in row_for(queue_rows(client), again.reference)
     page = client.get(f"/staff/requests/{again.id}").get_data(as_text=True)
     assert 'id="possible-duplicate"' in page and first.reference in page
     url = f"/staff/requests/{again.id}/same-child"
@@ -345,8 +345,7 @@ def test_staff_see_every_reason_and_four_lesser_signals_stay_amber(app):
     many = ready_request(app, **{"happening-now": {"risks": [
         "placement_unstable", "behaviour_concern", "family_strain", "support_changes"]}})
     assert (many.suggested_rating, many.priority) == ("amber", 1)
-    assert "working days left" in row_of(client.get("/staff/queue").get_data(as_text=True),
-                                         many.reference)
+    assert "working days left" in row_for(queue_rows(client), many.reference)
     red = ready_request(app, **{"happening-now": {"risks": [
         "imminent_admission", "family_strain", "previous_admission"]}})
     suggestion = BeautifulSoup(client.get(f"/staff/requests/{red.id}").get_data(

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from portal.data.audit import AuditEvent
 from tests.conftest import _postgres_database, make_app
-from tests.integration.staff_support import make_staff, post_form, sign_in
-from tests.support import by_hand
+from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
+from tests.support import by_hand, csrf_token
 
 PAGES = ("/staff/queue?show=all", "/staff/queue?show=ready&rating=red", "/staff/register",
          "/staff/register?rating=amber&page=2", "/staff/dashboard", "/staff/attention",
@@ -134,13 +134,20 @@ def test_a_meeting_outcome_in_a_few_keystrokes_tells_the_family(app, client):
 
     sign_in(client, make_staff(app, "register_manager"))
     req = ready_request(app)
-    entry_id = _accept(client, req).rsplit("/", 1)[1]
-    on = "2099-01-02"  # every entry's review falls before this meeting
-    page = client.get(f"/staff/meeting?meeting={on}").get_data(as_text=True)
+    entry_url = _accept(client, req)
+    entry_id = entry_url.rsplit("/", 1)[1]
+    page = client.get(entry_url).get_data(as_text=True)  # a review long overdue
+    client.post(f"/staff/register/{entry_id}/details", data={
+        "csrf_token": csrf_token(page), "details-version": version_on(page, "details-version"),
+        "details-next_review_on-day": "2", "details-next_review_on-month": "1",
+        "details-next_review_on-year": "2020"})
+    on = "2099-01-02"
+    meeting = f"/staff/meeting?meeting={on}&due=2020-01-02"
+    page = client.get(meeting).get_data(as_text=True)
     assert f'id="entry-{entry_id}"' in page
     version = __import__("re").search(
         rf'name="e{entry_id}-version" value="(\d+)"', page).group(1)
-    saved = post_form(client, f"/staff/meeting?meeting={on}", f"/staff/meeting?meeting={on}", {
+    saved = post_form(client, meeting, meeting, {
         "entry": entry_id, f"e{entry_id}-version": version, f"e{entry_id}-rating": "red",
         f"e{entry_id}-outcome": "Escalate: placement at risk.", f"e{entry_id}-next_review": "14"})
     assert saved.status_code == 302
