@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from tests.live import gunicorn, migrate  # noqa: E402
 
 FLASK = str(Path(sys.executable).parent / "flask")
-PAGES = ("/staff/queue?show=all", "/staff/register", "/staff/dashboard")
+PAGES = ("/staff/queue", "/staff/queue?show=all", "/staff/register", "/staff/dashboard")
 PASSWORD = "Bench-Heron-Meadow-2026"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

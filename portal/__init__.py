@@ -32,7 +32,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     db.init_app(app)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Pages name who is signed in themselves (staff_user, family_email): Flask-Login's
+    # own context processor would load the user for every page rendered, public ones too.
+    login_manager.init_app(app, add_context_processor=False)
     from portal.common import auth  # noqa: F401  (registers who is signed in)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)

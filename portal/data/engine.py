@@ -13,7 +13,6 @@ command, a template). Migrations and tests' own fixtures say so with `writes_all
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,7 +26,7 @@ from portal.extensions import db
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 _writer: ContextVar[str | None] = ContextVar("writer", default=None)
 BUSY_TIMEOUT_MS = 15000
-_WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
 
 
 class WriteOutsideOperation(RuntimeError):
@@ -65,7 +64,7 @@ def configure_engine(engine: Engine, *, guard: bool = False) -> None:
 def _install_guard(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _only_inside_operations(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _writer.get() is None and _WRITE.match(statement):
+        if _writer.get() is None and statement.lstrip()[:6].upper() in _WRITES:
             raise WriteOutsideOperation(
                 "A row changed outside the application layer (portal.cases): "
                 + statement.split("\n", 1)[0][:120])

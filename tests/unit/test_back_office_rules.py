@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -68,3 +68,24 @@ def test_what_an_entry_adds_to_the_figures():
 
 def test_months_back_cross_the_year():
     assert _months_back("2026-02", 4) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+
+
+def test_working_days_between_counts_like_a_calendar_in_both_directions():
+    import random
+
+    from portal.domain.working_days import is_working_day, working_days_between
+
+    def by_hand(start, end, holidays):
+        step, count, day = (1 if end >= start else -1), 0, start
+        while day != end:
+            day += timedelta(days=step)
+            counted = day if step > 0 else day + timedelta(days=1)
+            count += step if is_working_day(counted, holidays) else 0
+        return count
+
+    rng = random.Random(3)
+    for _ in range(400):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(900))
+        end = start + timedelta(days=rng.randrange(-400, 400))
+        holidays = {start + timedelta(days=rng.randrange(-400, 400)) for _ in range(8)}
+        assert working_days_between(start, end, holidays) == by_hand(start, end, holidays)
