@@ -94,7 +94,3 @@ def require_role(actor: Actor, *roles: Role) -> None:
     if not actor.has_role(*roles):
         raise NotAllowed(f"{actor.kind} {actor.role or ''} may not do this")
 
-
-def staff_id(actor: Actor) -> int | None:
-    return int(actor.id) if actor.is_staff and actor.id else None
-

@@ -67,10 +67,6 @@ class Risk(enum.StrEnum):
     TRANSITION_SOON = "transition_soon"
 
 
-NATIONAL_RISK_FACTORS = frozenset({
-    Risk.RESIDENTIAL_CONCERN, Risk.PLACEMENT_UNSTABLE, Risk.BEHAVIOUR_CONCERN,
-    Risk.PREVIOUS_ADMISSION, Risk.YOUTH_JUSTICE,
-})
 SIGNALS: dict[Rating, frozenset[Risk]] = {
     Rating.RED: frozenset({Risk.IMMINENT_ADMISSION, Risk.SEVERE_DISTRESS,
                            Risk.SEVERE_BEHAVIOUR, Risk.NO_SAFE_PLACEMENT,
@@ -79,8 +75,6 @@ SIGNALS: dict[Rating, frozenset[Risk]] = {
                              Risk.SCHOOL_EXCLUSION, Risk.MULTI_AGENCY_URGENT}),
     Rating.GREEN: frozenset({Risk.NEEDS_INCREASING}),
 }
-RED_SIGNALS = SIGNALS[Rating.RED]
-AMBER_SIGNALS = SIGNALS[Rating.AMBER]
 IN_HOSPITAL = "in_hospital"
 NO_LISTED_RISKS = "no_listed_risks"
 

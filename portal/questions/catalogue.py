@@ -13,7 +13,7 @@ column on SupportRequest with its migration, and a page template if none fits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -106,7 +106,6 @@ class Question:
     record: Any = None  # the row's key wherever the request is read back (staff, family)
     applies: Callable[[Mapping[str, Any]], bool] = lambda answers: True
     evidence: bool = False  # part of the evidence summary's "needs and risks"
-    form_names: tuple[str, ...] = field(default=())
 
     @property
     def record_label(self) -> Any:
