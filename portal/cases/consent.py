@@ -141,17 +141,20 @@ def young_person_code(req: SupportRequest, actor: Actor) -> str:
 
 
 @operation
-def send_young_person_their_link(consent: store.Consent, address: str) -> None:
-    """A young person who answered without an email address asks for their own link to
-    change their mind later."""
+def send_young_person_their_link(consent: store.Consent, address: str, actor: Actor) -> None:
+    """A young person who answered without an email address gets their own link to change
+    their mind: asked for on their thank-you page, or sent by the team when they ask."""
+    if actor.is_staff:
+        require_role(actor, Role.TRIAGE, Role.MANAGER)
+    elif actor.kind != Signer.YOUNG_PERSON:
+        raise NotAllowed("only the young person, or the team for them, asks for this link")
     req = find_request(consent.request_id)
     if req is None:
         return
     emails.send("young_person_link", address, locale=req.locale, reference=req.reference,
                 link=withdraw_link(consent),
                 days=current_app.config["WITHDRAW_LINK_TTL_DAYS"])
-    audit.record(Actor.young_person(address, "own_answer"), "consent.link_sent", "request",
-                 req.id, consent=consent.id)
+    audit.record(actor, "consent.link_sent", "request", req.id, consent=consent.id)
 
 
 # Answers ----------------------------------------------------------------------------

@@ -179,6 +179,13 @@ def status_for(request: SupportRequest, today: date | None = None, *,
     return consent_status(request.child_date_of_birth, today or date.today(), given, found)
 
 
+def young_persons_answer(request_id: int) -> Consent | None:
+    """The young person's answer that stands now (the newest not withdrawn), if any."""
+    standing = [c for c, withdrawn in consents_for(request_id)
+                if withdrawn is None and c.signer_role == Signer.YOUNG_PERSON]
+    return standing[-1] if standing else None
+
+
 def consents_signed_by(request_id: int, email: str
                        ) -> list[tuple[Consent, ConsentWithdrawal | None]]:
     """The answers this email address gave for a request (to withdraw from the account)."""

@@ -15,9 +15,9 @@ from wtforms.validators import InputRequired
 from portal.cases import consent as consent_cases
 from portal.cases.operation import Actor
 from portal.common.auth import CASEWORK, staff_only
-from portal.common.forms import DateField, long_text, short_text
+from portal.common.forms import DateField, email_field, long_text, short_text
 from portal.common.i18n import lazy_gettext as _l
-from portal.data.consent import status_for
+from portal.data.consent import status_for, young_persons_answer
 from portal.data.requests import SupportRequest
 from portal.data.staff import Role
 from portal.domain.consent import CAPACITY_FINDINGS, StaffFinding, finding_applies
@@ -51,6 +51,11 @@ class FindingForm(VersionedForm):
             raise ValidationError(_l("Date of the assessment must be today or in the past"))
 
 
+class YoungPersonLinkForm(VersionedForm):
+    email = email_field(_l("The young person's email address"),
+                        required=_l("Enter the young person's email address"))
+
+
 class ChildsViewForm(VersionedForm):
     reason = long_text(_l("Why go ahead?"), what=_l("The reason"),
                        validators=[InputRequired(_l("Enter why the team is going ahead"))])
@@ -75,6 +80,25 @@ def request_finding(request_id: int) -> Response | str:
     return action_page(request_id, FindingForm, "staff/finding.html", act, None,
                        defaults={"finding": choices[0].value if len(choices) == 1 else None},
                        prepare=lambda form: setattr(form.finding, "choices", choices))
+
+
+@bp.route("/requests/<int:request_id>/young-person-link", methods=["GET", "POST"])
+@staff_only(*CASEWORK)
+def request_young_person_link(request_id: int) -> Response | str:
+    """The young person asked the team for a new link: to change their yes, or (after a
+    no, or wanting to talk first) to answer again."""
+    req = load(request_id)
+    answer = young_persons_answer(req.id)
+
+    def act(req: SupportRequest, actor: Actor, form: YoungPersonLinkForm) -> None:
+        address = form.email.data or ""
+        if answer is not None and answer.decision == "yes":
+            consent_cases.send_young_person_their_link(answer, address, actor)
+        else:
+            consent_cases.invite_young_person(req, actor, address)
+
+    return action_page(request_id, YoungPersonLinkForm, "staff/young_person_link.html", act,
+                       None, answer=answer)
 
 
 @bp.route("/requests/<int:request_id>/childs-view", methods=["GET", "POST"])

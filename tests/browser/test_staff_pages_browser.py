@@ -117,6 +117,15 @@ def test_a_finding_leaving_hospital_and_the_meeting(page, browser, live_server,
     assert "Competent to decide for themselves" in main
     assert "needs to give their own consent" in main  # now it is the child's own decision
     clean(page, "request with a finding")
+    page.get_by_role("link", name="Send the young person a new link").click()
+    clean(page, "send the young person a new link")
+    page.get_by_role("button", name="Send the link").click()
+    assert "Enter the young person's email address" in page.locator(
+        ".govuk-error-summary").inner_text()
+    clean(page, "send the young person a new link, with an error")
+    page.get_by_label("The young person's email address").fill("robin.asks@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    assert "/staff/requests/" in page.url and "new link" in page.locator("main").inner_text()
 
     open_from_queue(page, other)
     entry = add_to_register(page)

@@ -213,6 +213,41 @@ def test_a_young_person_without_email_gets_the_receipt_on_screen_and_a_link_late
     assert len(later) == 1 and "/withdraw/link/" in later[0].body
 
 
+def test_the_team_sends_a_young_person_a_new_link_when_they_ask(app, client):
+    reference = send_request(client, born=years_ago(17), email="askteam@example.com")
+    client.submit(f"/consent/{reference}/ask-young-person", {"how": "screen"})
+    code_page = client.get(f"/consent/{reference}/ask-young-person/code").get_data(
+        as_text=True)
+    path = re.sub(r"^https?://[^/]+", "", re.search(
+        r'id="young-person-link"[^>]*>\s*([^<\s]+)', code_page).group(1))
+    phone = app.test_client()
+    follow(phone, path)
+    phone.submit("/young-person/answer", {"decision": "yes", "signer_name": "Sam"})
+    with app.app_context():
+        request_id = request_row(app, reference).id
+    partner = staff(app, "partner_viewer")
+    assert partner.get(f"/staff/requests/{request_id}/young-person-link").status_code == 403
+    officer = staff(app)
+    url = f"/staff/requests/{request_id}/young-person-link"
+    assert "Send the young person a new link" in officer.get(
+        f"/staff/requests/{request_id}").get_data(as_text=True)
+    sent = officer.submit(url, {"version": version_on(officer.get(url).get_data(as_text=True)),
+                                "email": "sam.asked@example.com"})
+    assert sent.status_code == 302
+    mail = mails(app, "sam.asked@example.com", "young_person_link")
+    assert len(mail) == 1 and "/withdraw/link/" in mail[0].body
+    withdraw_by_link_from(app, mail[0].body, name="Sam")
+    with app.app_context():
+        assert request_row(app, reference).state == "withdrawn"
+
+
+def withdraw_by_link_from(app, body: str, name: str) -> None:
+    device = app.test_client()
+    assert follow(device, link_in(body, "withdraw/link")).headers["Location"].endswith(
+        "/withdraw/confirm")
+    assert device.submit("/withdraw/confirm", {"withdrawn_by": name}).status_code == 302
+
+
 # 4. A child's no is heard -------------------------------------------------------------
 
 def test_a_childs_no_is_told_truthfully_and_flagged_for_staff(app, client):

@@ -102,6 +102,8 @@ ACCESS: dict[str, str] = {
     "staff.request_duplicate": CASEWORK,  # /staff/requests/<int:request_id>/same-child
     "staff.request_nhs_number": CASEWORK,  # /staff/requests/<int:request_id>/nhs-number
     "staff.request_childs_view": CASEWORK,  # /staff/requests/<int:request_id>/childs-view
+    # /staff/requests/<int:request_id>/young-person-link
+    "staff.request_young_person_link": CASEWORK,
     "staff.verify_evidence": CASEWORK,  # /staff/verify
     # Staff: register managers only (the consent finding, the audit log, the export,
     # releasing a rating to the family).

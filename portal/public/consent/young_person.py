@@ -204,7 +204,9 @@ def young_person_done(consent_id: str) -> str:
     form = EmailForm(prefix="link")
     sent_to = None
     if not consent.signer_email and form.validate_on_submit():
-        consent_cases.send_young_person_their_link(consent, form.email.data or "")
+        address = form.email.data or ""
+        consent_cases.send_young_person_their_link(
+            consent, address, Actor.young_person(address, via="own_answer"))
         sent_to = form.email.data
     text = store.find_text(consent.text_id)
     return render_template("public/consent/young_person_done.html", consent=consent,
