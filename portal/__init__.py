@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.common import auth  # noqa: F401  (registers who is signed in)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
-    app.jinja_env.filters["format_datetime_utc"] = i18n.format_datetime_utc
+    app.jinja_env.filters["format_time"] = i18n.format_time
     app.jinja_env.filters["format_day"] = i18n.format_day
     app.jinja_env.globals["zip"] = zip
     with app.app_context():

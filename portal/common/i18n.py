@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
@@ -71,11 +71,14 @@ def install_template_gettext(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
 
 
-def format_datetime_utc(value: datetime) -> str:
-    """'23 November 2026, 14:05' in UTC, as records are kept (the text says "UTC")."""
+def format_time(value: datetime) -> str:
+    """'23 November 2026, 14:05' in UK time (the service's TIMEZONE setting), as a person
+    in England reads a time. Records are kept in UTC; only what is shown changes."""
     from flask_babel import get_locale
 
-    return format_datetime(value.astimezone(UTC), "d MMMM yyyy, HH:mm", tzinfo=UTC,
+    zone = get_timezone(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or
+                            "Europe/London"))
+    return format_datetime(value.astimezone(UTC), "d MMMM yyyy, HH:mm", tzinfo=zone,
                            locale=str(get_locale() or "en"))
 
 
