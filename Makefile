@@ -5,11 +5,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := PORTAL_ENV=development $(BIN)/flask --app portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in emails and QR codes point at the address being served.
+BASE_URL ?= http://$(HOST):$(PORT)
+FLASK := PORTAL_ENV=development BASE_URL=$(BASE_URL) $(BIN)/flask --app portal
 
-.PHONY: run test install install-test assets migrate seed serve browser-deps lint translations bench clean
+.PHONY: run test install install-test assets migrate seed serve code browser-deps lint translations bench clean
 
 run: install assets migrate seed serve
 
@@ -44,8 +46,19 @@ seed: migrate
 	$(FLASK) seed-demo
 
 serve:
-	@echo "Serving on http://$(HOST):$(PORT) (press Ctrl+C to stop)"
+	@echo ""
+	@echo "  Families and the public:  $(BASE_URL)/"
+	@echo "  Follow a request:         $(BASE_URL)/account/sign-in"
+	@echo "  Staff:                    $(BASE_URL)/staff/sign-in"
+	@echo "  Emails sent (to read):    $(BASE_URL)/dev/emails"
+	@echo "  A staff sign-in code:     make code EMAIL=manager@demo.example"
+	@echo ""
+	@echo "Serving on $(BASE_URL) (press Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The code a demo staff account is asked for after its password (development only).
+code: install
+	@$(FLASK) staff-code $(EMAIL)
 
 # Debian's Chromium drives the browser tests (never a downloaded browser).
 browser-deps:

@@ -121,11 +121,40 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Rebuilt {rows} figure(s).")
 
+    def _local_only(command: str) -> None:
+        if app.config["PORTAL_ENV"] not in {"development", "test"}:
+            raise click.ClickException(
+                f"{command} is for trying the service on your own machine only "
+                "(PORTAL_ENV=development): it refuses to run here.")
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Load demo requests (idempotent)."""
-        from portal.demo import seed
+        """Load demo requests and one demo staff account per role (development only)."""
+        from portal.demo import DEMO_PASSWORD, seed, seed_staff
 
+        _local_only("seed-demo")
         added = seed()
+        accounts = seed_staff()
         db.session.commit()
         click.echo(f"Demo data: {added} request(s) added.")
+        click.echo(f"Demo staff accounts (password {DEMO_PASSWORD}):")
+        for role, email, _new in accounts:
+            click.echo(f"  {role.value:18} {email}")
+        click.echo("The code asked for after the password: "
+                   "flask --app portal staff-code EMAIL (or: make code EMAIL=...)")
+
+    @app.cli.command("staff-code")
+    @click.argument("email")
+    def staff_code(email: str) -> None:
+        """Print the current sign-in code of a staff account (development only)."""
+        from portal.data.staff import find_staff_by_email
+        from portal.demo import current_code
+
+        _local_only("staff-code")
+        user = find_staff_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No staff account {email}")
+        try:
+            click.echo(current_code(user))
+        except LookupError as problem:
+            raise click.ClickException(str(problem)) from None

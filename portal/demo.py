@@ -6,15 +6,30 @@ through the same rules, emails and audit trail as real requests.
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 
+import pyotp
+
 from portal.cases import consent, drafts, requests
+from portal.cases import staff as staff_cases
 from portal.cases.operation import Actor
+from portal.common.auth import hash_password
 from portal.data.base import utcnow
 from portal.data.requests import find_request_by_idempotency_key
+from portal.data.staff import Role, StaffUser, find_staff_by_email
 from portal.domain.consent import Decision, Signer
 from portal.questions.catalogue import QUESTIONS
+
+# For trying the service on your own machine only: the command refuses anywhere else.
+DEMO_PASSWORD = "Kingfisher-Lantern-Demo-7"  # noqa: S105 - a made-up demo account's
+DEMO_STAFF = [
+    (Role.TRIAGE, "triage@demo.example", "Tess Triage (demo)"),
+    (Role.MANAGER, "manager@demo.example", "Rhea Manager (demo)"),
+    (Role.PARTNER, "partner@demo.example", "Pat Partner (demo)"),
+    (Role.ADMIN, "admin@demo.example", "Ada Admin (demo)"),
+]
 
 DEMO = [
     ("Ada Example", 15, False, ["severe_distress", "placement_unstable", "crisis_contact"]),
@@ -66,3 +81,27 @@ def seed() -> int:
                              decision=Decision.YES, own_words=None)
         added += 1
     return added
+
+
+def seed_staff() -> list[tuple[Role, str, bool]]:
+    """One demo account per role, with its two-factor codes already set up, so the staff
+    side can be tried without an authenticator app (`flask staff-code EMAIL` gives the
+    current code). Returns (role, email, whether it was added now)."""
+    made = []
+    for role, email, name in DEMO_STAFF:
+        if find_staff_by_email(email) is not None:
+            made.append((role, email, False))
+            continue
+        user = staff_cases.create(Actor.system("seed-demo"), email=email, name=name,
+                                  role=role, password_hash=hash_password(DEMO_PASSWORD))
+        staff_cases.code_secret(user)
+        staff_cases.code_used(user, 0, enrolling=True)  # set up, as if by an app
+        made.append((role, email, True))
+    return made
+
+
+def current_code(user: StaffUser) -> str:
+    """The code an authenticator app would show now (for trying the service locally)."""
+    if not user.totp_secret:
+        raise LookupError("this account has not set up its codes yet")
+    return str(pyotp.TOTP(user.totp_secret).at(time.time()))

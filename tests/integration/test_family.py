@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 
 from portal.data.audit import AuditEvent
 from portal.data.base import utcnow
@@ -180,8 +181,11 @@ def test_something_has_changed_goes_to_the_top_of_the_queue(app, client):
     family.submit(f"/account/requests/{req.reference}/something-has-changed",
                   {"events": ["admitted", "police"], "details": "Admitted last night."})
     queue = client.get("/staff/queue").get_data(as_text=True)
-    assert queue.index('id="family-updates"') < queue.index("Requests, urgent first")
+    assert queue.index('id="family-updates"') < queue.index('id="queue-count"')
     assert "Admitted to hospital" in queue and req.child_name in queue
+    notice = BeautifulSoup(queue, "html.parser").select_one("#family-updates").get_text(" ")
+    assert "They have been admitted" not in notice  # said once, by the tag
+    assert "The police were involved" in notice
     with app.app_context():
         assert _db(app).session.get(RegisterEntry, int(entry_id)).flag == "admission_reported"
     family.submit(f"/account/requests/{req.reference}/ask/keyworker", {"details": ""})
