@@ -84,6 +84,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.family import bp as family_bp
 
     app.register_blueprint(family_bp)
+    if app.config["PORTAL_ENV"] == "development":  # /dev/emails: never in production
+        from portal.devtools import bp as devtools_bp
+
+        app.register_blueprint(devtools_bp)
 
     from portal import cli
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
+from jinja2 import Environment
 
 from portal.common.i18n import lazy_gettext as _l
 from portal.common.urls import external_url
@@ -63,6 +64,32 @@ CATALOGUE: dict[str, Email] = {
 }
 
 
+def text_environment() -> Environment:
+    """The app's templates, filters and translations, with whitespace kept exactly as
+    written: the pages' environment trims the newline after every block tag (a
+    `{% endtrans %}` too), which would run an email's lines and paragraphs together."""
+    env = current_app.extensions.get("email_text_environment")
+    if env is None:
+        # Its own cache: the pages' one may hold these templates compiled the other way.
+        env = current_app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False,
+                                            keep_trailing_newline=True, cache_size=100)
+        current_app.extensions["email_text_environment"] = env
+    return env
+
+
+def render(kind: str, *, locale: str, **context: Any) -> tuple[str, str]:
+    """The subject and plain-text body of one email of the catalogue, in `locale`.
+
+    Every email may point the reader to the family sign-in page (`sign_in_url`)."""
+    email = CATALOGUE[kind]
+    context.setdefault("sign_in_url", external_url("family.sign_in"))
+    with force_locale(locale):
+        subject = str(email.subject) % context
+        template = text_environment().get_template(f"email/{email.template}.txt")
+        body = template.render(kind=kind, **context)
+    return subject, body.replace("\r\n", "\n")
+
+
 def send(kind: str, to: str | None, *, locale: str, dedupe: str | None = None,
          **context: Any) -> OutboxMessage | None:
     """Render the email in `locale` and queue it. A dedupe key already used sends nothing."""
@@ -70,10 +97,7 @@ def send(kind: str, to: str | None, *, locale: str, dedupe: str | None = None,
         return None
     if dedupe and already_queued(dedupe):
         return None
-    email = CATALOGUE[kind]
-    with force_locale(locale):
-        subject = str(email.subject) % context
-        body = render_template(f"email/{email.template}.txt", kind=kind, **context)
+    subject, body = render(kind, locale=locale, **context)
     message = OutboxMessage(kind=kind, to_address=to, subject=subject, body=body,
                             locale=locale, dedupe_key=dedupe, attempts=0)
     db.session.add(message)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
+
+
+def base_url() -> str:
+    """Where emailed links and QR codes point: BASE_URL, except in development, where a
+    page's links follow the address the browser used (`make run PORT=5001` works).
+    Outside a request (commands, reminders) it is always BASE_URL."""
+    if has_request_context() and current_app.config.get("PORTAL_ENV") == "development":
+        return request.host_url.rstrip("/")
+    return str(current_app.config["BASE_URL"]).rstrip("/")
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -14,7 +23,7 @@ def external_url(endpoint: str, **values: Any) -> str:
     else:
         with current_app.test_request_context():
             path = url_for(endpoint, **values)
-    return str(current_app.config["BASE_URL"]) + path
+    return base_url() + path
 
 
 def safe_next(target: str | None) -> str:

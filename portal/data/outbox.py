@@ -55,3 +55,12 @@ def already_queued(dedupe_key: str) -> bool:
     return db.session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ) is not None
+
+
+def recent_messages(limit: int = 100) -> list[OutboxMessage]:
+    """The newest messages first, sent or not (the development emails page)."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        )
+    )

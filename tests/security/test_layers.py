@@ -76,6 +76,10 @@ RULES: dict[str, Rule] = {
         "portal/questions is the question catalogue: it never imports the application "
         "layer, an audience, the commands or the demo data",
         forbidden=("portal.cases", *OUTER)),
+    "portal.devtools": Rule(
+        "portal/devtools holds development-only pages: it reads through portal.data and "
+        "never imports an audience, the commands or the demo data",
+        forbidden=OUTER),
     "portal.cases": Rule(
         "portal/cases is the application layer: it never imports an audience, the "
         "commands or the demo data (they call it, not the other way round)",
