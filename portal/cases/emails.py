@@ -18,6 +18,7 @@ from jinja2 import Environment
 from portal.common.i18n import lazy_gettext as _l
 from portal.common.urls import external_url
 from portal.data import family as family_store
+from portal.data.family import email_fingerprint
 from portal.data.outbox import OutboxMessage, already_queued
 from portal.data.register import RegisterEntry
 from portal.data.requests import SupportRequest
@@ -117,7 +118,7 @@ def tell_family(req: SupportRequest, kind: str, dedupe: str | None = None,
     """An email to each person following the request, in the request's language."""
     for address in family_addresses(req):
         send(kind, address, locale=req.locale, reference=req.reference, req=req,
-             dedupe=f"{dedupe}:{address}" if dedupe else None, **context)
+             dedupe=f"{dedupe}:{email_fingerprint(address)}" if dedupe else None, **context)
 
 
 def staff_addresses(req: SupportRequest, entry: RegisterEntry | None) -> list[str]:
@@ -139,4 +140,4 @@ def tell_staff(req: SupportRequest, entry: RegisterEntry | None, kind: str,
     for address in staff_addresses(req, entry):
         send(kind, address, locale=locale, reference=req.reference,
              link=external_url("staff.request_view", request_id=req.id),
-             dedupe=f"{dedupe}:{address}" if dedupe else None)
+             dedupe=f"{dedupe}:{email_fingerprint(address)}" if dedupe else None)

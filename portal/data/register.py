@@ -3,6 +3,7 @@ Queries only: portal.cases.register changes them."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select, text
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
 from portal.extensions import db
+
+CHILD_KEY_LENGTH = 64
 
 
 class RegisterEntry(Timestamped, Base):
@@ -27,7 +30,7 @@ class RegisterEntry(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), unique=True)
-    child_key: Mapped[str] = mapped_column(String(64))
+    child_key: Mapped[str] = mapped_column(String(CHILD_KEY_LENGTH))
     child_name: Mapped[str] = mapped_column(String(200))
     child_date_of_birth: Mapped[date] = mapped_column(Date, index=True)
     nhs_number: Mapped[str | None] = mapped_column(String(10))
@@ -88,10 +91,14 @@ SEVERITY = {"blue": 0, "red": 1, "amber": 2, "green": 3}
 
 
 def child_key(nhs_number: str | None, name: str, born: date) -> str:
-    """The same child, however the request was filled in: NHS number, else name and birth."""
+    """The same child, however the request was filled in: NHS number, else name and birth.
+    A key too long for its column (a long name) is kept as a fingerprint of the same."""
     if nhs_number:
         return f"nhs:{nhs_number}"
-    return "name:" + " ".join(name.lower().split()) + f":{born.isoformat()}"
+    key = "name:" + " ".join(name.lower().split()) + f":{born.isoformat()}"
+    if len(key) <= CHILD_KEY_LENGTH:
+        return key
+    return "name#" + hashlib.sha256(key.encode()).hexdigest()[:CHILD_KEY_LENGTH - 5]
 
 
 def find_entry(entry_id: int) -> RegisterEntry | None:

@@ -6,10 +6,11 @@ bp = Blueprint("family", __name__, url_prefix="/account")
 
 
 @bp.context_processor
-def _family_email() -> dict[str, object]:
+def _family_context() -> dict[str, object]:
     from portal.common.auth import current_family_email
+    from portal.family.words import words
 
-    return {"family_email": current_family_email()}
+    return {"family_email": current_family_email(), "words": words}
 
 
 from portal.family import sign_in, views  # noqa: E402,F401

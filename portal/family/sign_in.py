@@ -49,7 +49,7 @@ def sign_in() -> Response | str:
 @public
 def sign_in_sent() -> str:
     return render_template("family/sign_in_sent.html", address=session.get(SENT_TO),
-                           minutes=current_app.config["FAMILY_LINK_TTL_MINUTES"])
+                           minutes=int(current_app.config["FAMILY_LINK_TTL_MINUTES"]))
 
 
 @bp.route("/sign-in/<token>", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ released, messages both ways, updates, an evidence summary and their own data.""
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,7 +16,6 @@ from portal.cases import requests as request_cases
 from portal.common.auth import current_family_email, family_only
 from portal.common.forms import BaseForm, long_text
 from portal.common.i18n import lazy_gettext as _l
-from portal.data import audit
 from portal.data import consent as consent_store
 from portal.data import family as store
 from portal.data import register as entries
@@ -27,6 +26,7 @@ from portal.data.requests import (
     timeline_for,
 )
 from portal.family import bp
+from portal.family.held import KEYS, as_json, held
 from portal.family.session import acting, family_request
 from portal.questions.catalogue import record_rows
 from portal.questions.forms import CHANGES, CheckboxesField
@@ -67,13 +67,27 @@ def requests() -> str:
     return render_template("family/requests.html", rows=rows)
 
 
+def keyworker(entry: entries.RegisterEntry | None) -> dict[str, str | None] | None:
+    """The keyworker named on a live entry, and a link to reach them when the contact is
+    an email address or a phone number (None when nobody is named)."""
+    if entry is None or entry.closed_at is not None or not (entry.keyworker or "").strip():
+        return None
+    contact = (entry.keyworker_contact or "").strip()
+    href = None
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact):
+        href = "mailto:" + contact
+    elif re.fullmatch(r"\+?[0-9][0-9 ()-]{6,}", contact):
+        href = "tel:" + re.sub(r"[^0-9+]", "", contact)
+    return {"name": entry.keyworker, "contact": contact or None, "href": href}
+
+
 def _request_page(req: SupportRequest, form: ReplyForm) -> str:
     entry = live_entry(req)
     released = entry if entry is not None and entry.rating_released else None
     weeks = int(current_app.config["DECISION_TARGET_WEEKS"])
     return render_template(
         "family/request.html", req=req, steps=timeline_for(req.id),
-        status=consent_store.status_for(req), entry=released,
+        status=consent_store.status_for(req), entry=released, keyworker=keyworker(entry),
         actions=entries.actions_for(released.id) if released else [],
         messages=messages_for(req.id), updates=store.updates_for(req.id),
         my_consents=[(c, w) for c, w in consent_store.consents_signed_by(req.id, _email())
@@ -129,12 +143,15 @@ def changed(reference: str) -> Response | str:
 @family_only
 def ask(reference: str, kind: str) -> Response | str:
     req = family_request(reference)
+    named = keyworker(live_entry(req))
+    if kind == "keyworker" and named is not None:
+        # They have one: how to reach them, rather than a request for another.
+        return render_template("family/keyworker.html", req=req, keyworker=named)
     form = AskForm()
     if form.validate_on_submit():
         family_cases.ask(req, acting(), kind, form.details.data or None)
         return render_template("family/update_sent.html", req=req, admitted=False, kind=kind)
-    return render_template("family/ask.html", req=req, form=form, kind=kind,
-                           entry=live_entry(req))
+    return render_template("family/ask.html", req=req, form=form, kind=kind)
 
 
 @bp.get("/requests/<reference>/evidence-summary.pdf")
@@ -150,53 +167,24 @@ def evidence(reference: str) -> Response:
     html = render_template("family/evidence_pdf.html", req=req, entry=entry,
                            document=document, actions=entries.actions_for(entry.id),
                            rows=record_rows(req.snapshot()))
-    return Response(HTML(string=html).write_pdf(), mimetype="application/pdf", headers={
+    # Tagged (PDF/UA-1): headings, lists and tables a screen reader can follow, the
+    # document's language and its title.
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+    return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="evidence-summary-{req.reference}.pdf"'})
-
-
-def my_data(req: SupportRequest) -> dict[str, Any]:
-    """Everything we hold about the child and the family for this request."""
-    entry = entries.entry_for_request(req.id)
-    return {
-        "request": {"reference": req.reference, "sent_at": req.submitted_at,
-                    "status": req.family_status,
-                    "answers": [{"question": str(row.label),
-                                 "answer": [str(v) for v in row.values]}
-                                for row in record_rows(req.snapshot())]},
-        "consents": [{"signer": c.signer_name, "role": c.signer_role, "answer": c.decision,
-                      "own_words": c.own_words, "signed_at": c.signed_at,
-                      "text_version": c.text_version, "text_sha256": c.text_sha256,
-                      "withdrawn_at": w.withdrawn_at if w else None}
-                     for c, w in consent_store.consents_for(req.id)],
-        "messages": [{"from": "staff" if m.from_staff else "family", "sent_at": m.sent_at,
-                      "body": m.body} for m in messages_for(req.id)],
-        "updates": [{"kind": u.kind, "events": u.events, "details": u.details,
-                     "sent_at": u.sent_at} for u in store.updates_for(req.id)],
-        "register_entry": None if entry is None else {
-            "added_on": entry.added_on, "rating": entry.rating if entry.rating_released
-            else None, "keyworker": entry.keyworker, "next_review_on": entry.next_review_on,
-            "closed_at": entry.closed_at, "closed_reason": entry.closed_reason,
-            "actions": [{"description": a.description, "owner": a.owner, "due_on": a.due_on,
-                         "done_at": a.done_at} for a in entries.actions_for(entry.id)]},
-        "people_with_access": [{"role": p.role, "email": p.email}
-                               for p in store.people_for(req.id)],
-        "viewed_by_staff": [{"role": role, "at": at} for at, role in
-                            audit.staff_views(req.id, entry.id if entry else None)],
-    }
 
 
 @bp.get("/requests/<reference>/my-data")
 @family_only
 def data_page(reference: str) -> str:
     req = family_request(reference)
-    return render_template("family/my_data.html", req=req, data=my_data(req),
-                           rows=record_rows(req.snapshot()))
+    return render_template("family/my_data.html", req=req, data=held(req), keys=KEYS,
+                           name=req.child_preferred_name or req.child_name)
 
 
 @bp.get("/requests/<reference>/my-data.json")
 @family_only
 def data_json(reference: str) -> Response:
     req = family_request(reference)
-    body = json.dumps(my_data(req), default=str, indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
+    return Response(as_json(held(req)), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="my-data-{req.reference}.json"'})

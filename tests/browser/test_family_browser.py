@@ -108,8 +108,11 @@ def test_the_whole_loop(page, browser, live_server, live_database, live_db):
         family.get_by_role("button", name="Send").click()
         clean(family, "update sent")
         family.goto(f"/account/requests/{reference}")
-        family.get_by_role("link", name="Ask for a keyworker").click()
-        clean(family, "ask for a keyworker")
+        # A keyworker was named when they were added: shown, not offered again.
+        assert family.get_by_role("link", name="Ask for a keyworker").count() == 0
+        assert "Kim Keyworker" in family.locator("#keyworker").inner_text()
+        family.goto(f"/account/requests/{reference}/ask/keyworker")
+        clean(family, "your keyworker")
         family.goto(f"/account/requests/{reference}/my-data")
         clean(family, "my data")
         family.get_by_role("button", name="Sign out").click()

@@ -33,7 +33,9 @@ def consent_record_pdf(consent_id: str) -> Response:
 
     context = _context(consent_id)
     html = render_template("public/consent/record_pdf.html", **context)
-    pdf = HTML(string=html).write_pdf()
+    # Tagged (PDF/UA-1): headings, lists and tables a screen reader can follow, the
+    # document's language and its title.
+    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
     reference = context["req"].reference  # type: ignore[attr-defined]
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="consent-record-{reference}.pdf"',
