@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 
 from portal.cases import audit, emails, timeline
 from portal.cases.links import (
@@ -18,6 +19,7 @@ from portal.cases.links import (
 )
 from portal.cases.operation import Actor, NotAllowed, operation, require_role
 from portal.cases.requests import grant_access, move
+from portal.common.i18n import ngettext
 from portal.data import consent as store
 from portal.data.base import utcnow
 from portal.data.family import FamilyUpdate, open_notices_for
@@ -57,15 +59,21 @@ class FindingDoesNotApply(Exception):
 # Texts ------------------------------------------------------------------------------
 
 def bundled_texts() -> dict[tuple[str, str], str]:
-    """The texts shipped with this release, with the settings filled in."""
+    """The texts shipped with this release, with the settings filled in, in the text's
+    own language ("{retention_months}" becomes "6 months", or "1 month")."""
     config = current_app.config
     found = {}
     for path in sorted(TEXTS.glob("*.txt")):
         audience, locale = path.stem.split(".", 1)
-        found[(audience, locale)] = path.read_text(encoding="utf-8").format(
-            retention_months=config["RETENTION_ACTIVE_MONTHS"],
-            retention_years=config["RETENTION_ARCHIVE_YEARS"],
-        )
+        months, years = (int(config["RETENTION_ACTIVE_MONTHS"]),
+                         int(config["RETENTION_ARCHIVE_YEARS"]))
+        with force_locale(locale):
+            found[(audience, locale)] = path.read_text(encoding="utf-8").format(
+                retention_months=ngettext("%(count)s month", "%(count)s months", months,
+                                          count=months),
+                retention_years=ngettext("%(count)s year", "%(count)s years", years,
+                                         count=years),
+            )
     return found
 
 

@@ -112,7 +112,8 @@ def consent_agree(reference: str) -> Response | str:
         grants.signed(consent.id)
         return redirect(url_for("public.consent_signed", consent_id=consent.id))
     return render_template("public/consent/agree.html", form=form, req=req, text=text,
-                           blocks=blocks(text.body), name=child_name(req))
+                           blocks=blocks(text.body), name=child_name(req),
+                           back_url=url_for("public.consent_start", reference=reference))
 
 
 @bp.route("/consent/<reference>/someone-else", methods=["GET", "POST"])
@@ -130,7 +131,8 @@ def consent_someone_else(reference: str) -> Response | str:
                                    address=form.email.data, name=child_name(req),
                                    days=current_app.config["CONSENT_LINK_TTL_DAYS"])
     return render_template("public/consent/someone_else.html", form=form, req=req,
-                           name=child_name(req))
+                           name=child_name(req),
+                           back_url=url_for("public.consent_start", reference=reference))
 
 
 def too_many_links(req: SupportRequest, purpose: str) -> bool:
@@ -192,4 +194,5 @@ def consent_signed(consent_id: str) -> str:
     withdrawal = store.withdrawal_for(consent.id)
     return render_template("public/consent/signed.html", consent=consent, req=req,
                            withdrawal=withdrawal, status=store.status_for(req),
-                           name=child_name(req))
+                           name=child_name(req),
+                           emailed=consent_cases.receipt_address(consent, req) is not None)

@@ -104,11 +104,12 @@ def withdraw_confirm() -> Response | str:
         session.pop(WITHDRAWING, None)
         session[WITHDRAWN] = withdrawal.id
         return redirect(url_for("public.withdraw_done"))
-    keep_url = (_back_to(consent) if grants.may_see_consent(consent.id)
-                else url_for("public.home"))
+    # Back goes to the page the person came from: their receipt in this browser. From an
+    # emailed link there is no page before this one to go back to.
+    back_url = _back_to(consent) if grants.may_see_consent(consent.id) else None
     return render_template("public/consent/withdraw_confirm.html", form=form, req=req,
                            consent=consent, name=child_name(req), young_person=_young(consent),
-                           keep_url=keep_url,
+                           keep_url=back_url or url_for("public.home"), back_url=back_url,
                            ends=not store.status_for(req, without=consent.id).valid,
                            months=current_app.config["RETENTION_ACTIVE_MONTHS"],
                            years=current_app.config["RETENTION_ARCHIVE_YEARS"])

@@ -76,7 +76,8 @@ def young_person_ask_email(reference: str) -> Response | str:
                                    young_person=True,
                                    days=current_app.config["CONSENT_LINK_TTL_DAYS"])
     return render_template("public/consent/ask_young_person_email.html", form=form, req=req,
-                           name=child_name(req))
+                           name=child_name(req),
+                           back_url=url_for("public.young_person_ask", reference=reference))
 
 
 @bp.get("/consent/<reference>/ask-young-person/code")
@@ -213,4 +214,4 @@ def young_person_done(consent_id: str) -> str:
                            withdrawal=store.withdrawal_for(consent.id), form=form,
                            sent_to=sent_to, own_decision=bool(text and
                                                               text.audience == "young_person"),
-                           name=child_name(req))
+                           still_valid=store.status_for(req).valid, name=child_name(req))
