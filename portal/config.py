@@ -109,7 +109,6 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "STAFF_LOCKOUT_FAILURES": _int(env, "STAFF_LOCKOUT_FAILURES", 5),
         "STAFF_LOCKOUT_MINUTES": _int(env, "STAFF_LOCKOUT_MINUTES", 15),
         # Triage targets and review intervals (days) by rating.
-        "URGENT_RATINGS": ["red", "blue"],
         "REVIEW_DAYS": {"blue": _int(env, "REVIEW_DAYS_BLUE", 28),
                         "red": _int(env, "REVIEW_DAYS_RED", 14),
                         "amber": _int(env, "REVIEW_DAYS_AMBER", 28),

@@ -62,7 +62,7 @@ def parent_answers(**overrides: Any) -> list[tuple[str, dict[str, Any]]]:
         "learning-disability": {"learning_disability": "suspected"},
         "hospital": {"in_hospital": "no"},
         "happening-now": {"risks": ["placement_unstable", "family_strain"],
-                          "risks_in_own_words": "School say they cannot keep him safe."},
+                          "risks_in_own_words": "School say they struggle to support him."},
         "services": {"services": ["camhs", "school"]},
         "tried": {"tried": "Reduced timetable and a support worker."},
         "would-help": {"would_help": "A plan everyone agrees to."},

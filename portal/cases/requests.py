@@ -90,19 +90,25 @@ def send(draft: Draft, key: str, *, received_at: datetime | None = None
         raise NotReady(None, over_18=True)
     values = catalogue.stored_values(answers)
     suggestion = suggest_rating(in_hospital=values["in_hospital"], risks=values["risks"])
+    # Someone may be in danger now: the family was shown the numbers to call, and staff
+    # see it on the request.
+    danger_now = catalogue.shows_danger(values)
     req = SupportRequest(
         idempotency_key=key, reference=_unique_reference(), state=State.SUBMITTED.value,
         locale=draft.locale, submitted_at=received_at or utcnow(),
         family_status="awaiting_consent",
         name_key=name_key(values["child_name"]), suggested_rating=suggestion.rating.value,
         suggestion_reasons=list(suggestion.reasons),
-        priority=0 if suggestion.rating.is_urgent else 1, **values)
+        # Urgent (looked at the same working day): Red or Blue signals, or words that
+        # show a child in danger now.
+        priority=0 if suggestion.rating.is_urgent or danger_now else 1,
+        danger_now=danger_now, **values)
     db.session.add(req)
     db.session.flush()
     asker = Actor.family(req.contact_email, via="request") if req.contact_email else Actor(
         "family", via="request")
     audit.record(asker, "request.submitted", "request", req.id, reference=req.reference,
-                 suggested_rating=req.suggested_rating)
+                 suggested_rating=req.suggested_rating, danger_now=req.danger_now)
     if req.contact_email:  # they can sign in by email to follow the request
         grant_access(req, req.contact_email, "requester")
     flag_same_child(req)
@@ -121,6 +127,27 @@ def send(draft: Draft, key: str, *, received_at: datetime | None = None
             raise
         return existing, False
     return req, True
+
+
+@operation
+def add_contact_email(req: SupportRequest, email: str) -> bool:
+    """The person who sent a request without an email address gives one afterwards, to
+    follow it online. Kept only if the request has no email address yet (an address
+    already given is never replaced this way). Returns whether it was kept.
+
+    The address becomes the request's contact email and may sign in to follow the
+    request; the confirmation (reference, and the consent link for a parent) goes there,
+    as it would have if it had been given with the request."""
+    if req.contact_email:
+        return False
+    address = email.strip()
+    req.contact_email = address
+    req.updated_at = utcnow()
+    grant_access(req, address, "requester")
+    audit.record(Actor.family(address, via="confirmation_page"),
+                 "request.contact_email_added", "request", req.id, reference=req.reference)
+    _confirm(req)
+    return True
 
 
 def _confirm(req: SupportRequest) -> None:

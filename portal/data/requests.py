@@ -72,6 +72,9 @@ class SupportRequest(Timestamped, Base):
     suggestion_reasons: Mapped[list[str]] = mapped_column(default=list)
     # 0 for urgent (suggested Red or Blue), 1 otherwise: the queue's order, from an index.
     priority: Mapped[int] = mapped_column(Integer, default=1)
+    # The answers showed someone may be in danger now (portal.domain.danger): the family
+    # was shown the numbers to call at once, and staff see it first.
+    danger_now: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Triage.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"),

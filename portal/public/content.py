@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, session
+from urllib.parse import parse_qs, urlsplit
+
+from flask import abort, current_app, redirect, request, session, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from portal.common.access import public
 from portal.common.render_cache import static_page
 from portal.common.urls import safe_next
 from portal.public import bp
+from portal.questions.catalogue import QUESTION_BY_SLUG
 
 # slug -> template under templates/public/content/
 PAGES = {
@@ -35,7 +39,27 @@ def home() -> str:
 @bp.get("/help-now")
 @public
 def crisis() -> str:
-    return static_page("public/crisis.html")
+    return static_page("public/crisis.html",
+                       back_to_request=back_to_request(request.args.get("back")))
+
+
+def back_to_request(target: str | None) -> str | None:
+    """The page of the request the person came from, if `target` is one: a question
+    page or "check your answers", rebuilt from its parts (never the text as given)."""
+    if not target or safe_next(target) != target:
+        return None
+    parts = urlsplit(target)
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(parts.path,
+                                                                      method="GET")
+    except HTTPException:
+        return None
+    if endpoint == "public.request_check":
+        return url_for(endpoint)
+    if endpoint == "public.request_question" and values.get("slug") in QUESTION_BY_SLUG:
+        change = {"change": 1} if parse_qs(parts.query).get("change") == ["1"] else {}
+        return url_for(endpoint, slug=values["slug"], **change)
+    return None
 
 
 @bp.get("/about/<slug>")

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.common.forms import BaseForm
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
-from portal.domain import nhs_number, postcodes
+from portal.domain import danger, nhs_number, postcodes
 from portal.questions import forms as f
 
 Answers = dict[str, Any]
@@ -235,9 +235,21 @@ _ORDER = {q.slug: index for index, q in enumerate(QUESTIONS)}
 
 
 # The journey ------------------------------------------------------------------------
+#
+# Besides the answers, a draft keeps: "_done" (the pages answered), "_pending" (what was
+# typed on a page saved for later), "_carried" (pages answered from the eligibility check,
+# not shown unless the person asks to change them) and "_warning" (the page that shows
+# the help-now warning after an answer that shows danger).
 
 def applicable(answers: Mapping[str, Any]) -> list[Question]:
     return [q for q in QUESTIONS if q.applies(answers)]
+
+
+def asked(answers: Mapping[str, Any]) -> list[Question]:
+    """The pages this person goes through: those that apply, less those already answered
+    in the eligibility check."""
+    carried = set(answers.get("_carried", []))
+    return [q for q in applicable(answers) if q.slug not in carried]
 
 
 def first_unanswered(answers: Mapping[str, Any]) -> Question | None:
@@ -248,26 +260,70 @@ def first_unanswered(answers: Mapping[str, Any]) -> Question | None:
     return None
 
 
+def answered_beyond(question: Question, answers: Mapping[str, Any]) -> bool:
+    """True when a later question is answered already: the person has been further, so
+    this one is new to them (a changed answer made it apply)."""
+    done = set(answers.get("_done", [])) - set(answers.get("_carried", []))
+    return any(q.slug in done for q in applicable(answers)
+               if _ORDER[q.slug] > _ORDER[question.slug])
+
+
+def newly_applicable(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The questions a changed answer makes apply that did not apply before."""
+    had = {q.slug for q in applicable(before)}
+    return [q.slug for q in applicable(after) if q.slug not in had]
+
+
 def comes_after(slug: str, other: str) -> bool:
     """True when question `slug` is asked later in the journey than `other`."""
     return _ORDER[slug] > _ORDER[other]
 
 
 def step_after(slug: str, answers: Mapping[str, Any]) -> Question | None:
-    found = applicable(answers)
+    found = asked(answers)
     slugs = [q.slug for q in found]
     if slug not in slugs:
-        return first_unanswered(answers)
+        later = [q for q in found if _ORDER[q.slug] > _ORDER[slug]]
+        return later[0] if later else first_unanswered(answers)
     index = slugs.index(slug)
     return found[index + 1] if index + 1 < len(found) else None
 
 
 def step_before(slug: str, answers: Mapping[str, Any]) -> Question | None:
-    found = applicable(answers)
-    slugs = [q.slug for q in found]
-    if slug not in slugs or slugs.index(slug) == 0:
+    found = asked(answers)
+    earlier = [q for q in found if _ORDER[q.slug] < _ORDER[slug]]
+    return earlier[-1] if earlier else None
+
+
+def progress(slug: str, answers: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(this page's number, how many pages) among the pages this person goes through."""
+    slugs = [q.slug for q in asked(answers)]
+    if slug not in slugs:
         return None
-    return found[slugs.index(slug) - 1]
+    return slugs.index(slug) + 1, len(slugs)
+
+
+def carried_from_check(check: Mapping[str, Any] | None) -> Answers:
+    """What the eligibility check already told us, where it means exactly the same as a
+    request's answer. Nothing is guessed: "yes", "we think so" or "not sure" to "autistic
+    or a learning disability" do not say which, so those questions are still asked."""
+    check = check or {}
+    if check.get("needs") == "no":  # neither autistic nor a learning disability
+        slugs = ["autism", "learning-disability"]
+        return {"autism": "no", "learning_disability": "no", "_done": slugs,
+                "_carried": slugs}
+    return {}
+
+
+# The answers written in the family's own words, read for signs of danger.
+OWN_WORDS = ("risks_in_own_words", "tried", "would_help", "communication_needs")
+
+
+def shows_danger(values: Mapping[str, Any]) -> bool:
+    """The answers (a page's, a draft's or a stored request's: the names are the same)
+    show someone may be in danger now."""
+    return danger.shows_danger_now(risks=values.get("risks") or [],
+                                   texts=[values.get(name) for name in OWN_WORDS])
 
 
 def form_data(question: Question, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -70,8 +70,7 @@ def queue() -> str:
     names = {s.id: s.name for s in all_staff()}
     today = date.today()
     items = [
-        (row, triage_clock(row.submitted_at.date(), today,
-                           urgent=row.suggested_rating in config["URGENT_RATINGS"],
+        (row, triage_clock(row.submitted_at.date(), today, urgent=row.priority == 0,
                            decision_weeks=int(config["DECISION_TARGET_WEEKS"]),
                            holidays=config["BANK_HOLIDAYS"]),
          names.get(row.assigned_to_id or 0))

@@ -424,3 +424,23 @@ def test_leaving_hospital_prompts_red_for_at_least_two_weeks(app):
     assert _change_rating(client, url, entry_id, "amber").status_code == 200
     assert _change_rating(client, url, entry_id, "amber", confirm=True).status_code == 302
     assert stored(app, RegisterEntry, entry_id).rating == "amber"
+
+
+def test_answers_that_show_danger_now_are_urgent_and_flagged_for_staff(app):
+    words = {"happening-now": {"risks": ["family_strain"], "risks_in_own_words":
+                               "He tried to jump out of the window tonight. I can't keep "
+                               "him safe."}}
+    calm = ready_request(app)
+    reference = sent_without_consent(app, **words)
+    client, _user = staff(app)
+    rows = queue_rows(client)  # the default view: urgent, though only Amber is suggested
+    assert position(rows, reference) < position(rows, calm.reference)
+    row = row_for(rows, reference)
+    assert "Danger now" in row and "Consent needed" in row
+    assert "Due today" in row or "overdue" in row
+    with app.app_context():
+        req = _db(app).session.scalars(sa.select(SupportRequest).where(
+            SupportRequest.reference == reference)).one()
+        assert (req.suggested_rating, req.priority, req.danger_now) == ("amber", 0, True)
+    page = client.get(f"/staff/requests/{req.id}").get_data(as_text=True)
+    assert 'id="danger-now"' in page

@@ -45,6 +45,8 @@ ACCESS: dict[str, str] = {
     # Public, but each view answers 404 unless this browser holds a grant in its session
     # (portal/public/grants.py: it sent the request, or used an emailed link).
     "public.request_sent": "public",  # /request/sent/<reference>
+    # /request/sent/<reference>/email (404 unless this browser sent the request)
+    "public.request_add_email": "public",
     # Consent, by a parent or carer: public, behind a grant or a single-use link.
     "public.consent_link": "public",  # /consent/link/<token>
     "public.consent_start": "public",  # /consent/<reference>

@@ -16,7 +16,7 @@ from portal.common.i18n import lazy_gettext as _l
 from portal.data.base import utcnow
 from portal.data.drafts import Draft, count_recent_links, find_live_draft
 from portal.public import bp
-from portal.public.request.views import current_draft
+from portal.public.request.views import current_draft, warning_on
 from portal.questions import catalogue as steps
 
 PURPOSE = drafts.SAVE_RETURN
@@ -51,7 +51,8 @@ def request_save() -> Response | str:
             drafts.send_return_link(draft, address)
             session["save_sent_to"] = address
             return redirect(url_for("public.request_save_sent"))
-    return render_template("public/request/save.html", form=form, back_url=back)
+    return render_template("public/request/save.html", form=form, back_url=back,
+                           danger_warning=warning_on(answers, "save"))
 
 
 @bp.get("/request/save/sent")

@@ -10,9 +10,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from portal.cases import drafts
-from portal.cases.requests import NotReady, send
+from portal.cases.requests import NotReady, add_contact_email, send
 from portal.common.access import public
-from portal.common.forms import BaseForm
+from portal.common.forms import BaseForm, email_field
+from portal.common.i18n import lazy_gettext as _l
 from portal.data.drafts import Draft, find_live_draft
 from portal.data.requests import (
     SupportRequest,
@@ -56,6 +57,10 @@ def request_begin() -> Response:
         draft = drafts.start(_locale())
         session["draft_id"] = draft.id
         session.permanent = True
+        # What the eligibility check already told us is not asked again.
+        carried = steps.carried_from_check(session.get("eligibility"))
+        if carried:
+            drafts.save_answers(draft, carried)
     return redirect(_step_url(steps.first_unanswered(draft.answers)))
 
 
@@ -73,6 +78,44 @@ def _fits_other_answers(form: BaseForm, answers: dict[str, Any]) -> bool:
 def _over_18(answers: dict[str, Any]) -> bool:
     born = steps.date_of_birth(answers)
     return born is not None and age_on(born, date.today()) >= ADULT_AGE
+
+
+def _here() -> str:
+    """This page's address, for the crisis page's way back."""
+    return request.full_path.rstrip("?")
+
+
+def _next_page(slug: str, answers: dict[str, Any], *, changing: bool,
+               saving: bool) -> tuple[str, str]:
+    """Where to go after a page is answered, and that page's name (for a warning)."""
+    if saving:
+        return url_for("public.request_save"), "save"
+    if slug == "date-of-birth" and _over_18(answers):
+        return url_for("public.request_over_18"), "over-18"
+    if changing:
+        # Back to "check your answers" at once, unless a question still needs an answer
+        # (one the change made apply): then that one, and back.
+        missing = steps.first_unanswered(answers)
+        if missing is not None:
+            return _step_url(missing, change=1), missing.slug
+        return url_for("public.request_check"), "check"
+    following = steps.step_after(slug, answers)
+    return _step_url(following), following.slug if following else "check"
+
+
+def _warning(slug: str, update: dict[str, Any], answers: dict[str, Any],
+             shown_on: str) -> dict[str, str] | None:
+    """The help-now warning goes on the page after an answer that shows danger."""
+    if steps.shows_danger(update):
+        return {"from": slug, "on": shown_on}
+    before = answers.get("_warning") or None
+    if before and before.get("from") == slug:  # that answer no longer shows it
+        return None
+    return before
+
+
+def warning_on(answers: dict[str, Any], page: str) -> bool:
+    return bool((answers.get("_warning") or {}).get("on") == page)
 
 
 @bp.route("/request/<slug>", methods=["GET", "POST"])
@@ -102,23 +145,24 @@ def request_question(slug: str) -> Response | str:
         saving = request.form.get("action") == "save"
         if form.validate() and _fits_other_answers(form, answers):
             update = steps.answers_from_form(step, form)
+            after = {**answers, **update}
             done = [s for s in answers.get("_done", []) if s != slug] + [slug]
             if slug == "contact-details" and contact_method_problem(
-                    answers.get("contact_method"), {**answers, **update}):
+                    answers.get("contact_method"), after):
                 done = [s for s in done if s != "contact-method"]  # ask again
+            if changing:  # a changed answer that makes a question apply: ask it
+                new = steps.newly_applicable(answers, after)
+                done = [s for s in done if s not in new]
             update["_done"] = done
+            update["_carried"] = [s for s in answers.get("_carried", []) if s != slug]
             update["_pending"] = {k: v for k, v in (answers.get("_pending") or {}).items()
                                   if k != slug}
+            after.update(update)
+            target, page = _next_page(slug, after, changing=changing, saving=saving)
+            update["_warning"] = _warning(slug, update, answers, page)
             drafts.save_answers(draft, update)
             session.modified = True  # the cookie lives as long as the draft it points to
-            answers.update(update)
-            if saving:
-                return redirect(url_for("public.request_save"))
-            if slug == "date-of-birth" and _over_18(answers):
-                return redirect(url_for("public.request_over_18"))
-            if changing:
-                return redirect(_step_url(steps.first_unanswered(answers)))
-            return redirect(_step_url(steps.step_after(slug, answers)))
+            return redirect(target)
         if saving:
             # Keep exactly what was typed, even if it is not finished yet.
             typed = {k: v for k, v in request.form.to_dict(flat=False).items()
@@ -130,24 +174,31 @@ def request_question(slug: str) -> Response | str:
             return redirect(url_for("public.request_save"))
 
     previous = steps.step_before(slug, answers)
-    if changing:
+    if changing and slug in answers.get("_done", []):
         back = url_for("public.request_check")
+    elif changing and previous is not None:  # asked because of a change: back to it
+        back = _step_url(previous, change=1)
     elif previous is not None:
         back = _step_url(previous)
     else:
-        back = url_for("public.request_start")
+        back = url_for("public.request_check") if changing else url_for(
+            "public.request_start")
     return render_template(
         f"public/request/{step.template}.html",
         form=form, step=step, question=step.question(answers),
         hint=step.hint(answers) if step.hint else None,
         own=steps.is_self(answers), back_url=back, changing=changing,
+        progress=steps.progress(slug, answers), danger_warning=warning_on(answers, slug),
+        crisis_back=_here(),
     )
 
 
 @bp.get("/request/over-18")
 @public
 def request_over_18() -> str:
+    draft = current_draft()
     return render_template("public/request/over_18.html",
+                           own=steps.is_self(draft.answers or {}) if draft else False,
                            back_url=url_for("public.request_question", slug="date-of-birth"))
 
 
@@ -168,7 +219,9 @@ def request_check() -> Response | str:
         return redirect(url_for("public.request_over_18"))
     missing = steps.first_unanswered(answers)
     if missing is not None:
-        return redirect(_step_url(missing))
+        # Asked after a change (the person has been further): straight back here after.
+        again = {"change": 1} if steps.answered_beyond(missing, answers) else {}
+        return redirect(_step_url(missing, **again))
     if request.method == "POST":
         if request.form.get("submission_key") != draft.idempotency_key:
             return redirect(url_for("public.request_check"))
@@ -179,21 +232,55 @@ def request_check() -> Response | str:
                 return redirect(url_for("public.request_over_18"))
             return redirect(_step_url(not_ready.question))
         session.pop("draft_id", None)
+        session.pop("eligibility", None)  # it was about this child: not carried again
         _remember_submitted(stored)
         return redirect(url_for("public.request_sent", reference=stored.reference))
     return render_template("public/request/check_answers.html", rows=steps.check_rows(answers),
                            draft=draft,
                            own=steps.is_self(answers),
-                           back_url=_step_url(steps.applicable(answers)[-1]))
+                           back_url=_step_url(steps.applicable(answers)[-1]),
+                           danger_warning=warning_on(answers, "check"), crisis_back=_here())
 
 
-@bp.get("/request/sent/<reference>")
-@public
-def request_sent(reference: str) -> str:
+class AddEmailForm(BaseForm):
+    email = email_field(_l("Email address"), required=_l("Enter your email address"))
+
+
+EMAIL_ADDED = "email_added"  # the reference whose email address was just added
+
+
+def _sent_page(stored: SupportRequest, form: AddEmailForm) -> str:
+    return render_template("public/request/sent.html", stored=stored, form=form,
+                           weeks=current_app.config["DECISION_TARGET_WEEKS"],
+                           email_added=session.pop(EMAIL_ADDED, None) == stored.reference)
+
+
+def _sent_request(reference: str) -> SupportRequest:
+    """The request this browser sent (a 404 for anyone else)."""
     if not grants.may_see_confirmation(reference):
         abort(404)
     stored = find_request_by_reference(reference)
     if stored is None:
         abort(404)
-    return render_template("public/request/sent.html", stored=stored,
-                           weeks=current_app.config["DECISION_TARGET_WEEKS"])
+    return stored
+
+
+@bp.get("/request/sent/<reference>")
+@public
+def request_sent(reference: str) -> str:
+    return _sent_page(_sent_request(reference), AddEmailForm())
+
+
+@bp.post("/request/sent/<reference>/email")
+@public
+def request_add_email(reference: str) -> Response | str:
+    """Sent without an email address: add one, to follow the request online."""
+    stored = _sent_request(reference)
+    form = AddEmailForm()
+    if stored.contact_email:  # already has one: nothing to add
+        return redirect(url_for("public.request_sent", reference=reference))
+    if not form.validate_on_submit():
+        return _sent_page(stored, form)
+    if add_contact_email(stored, form.email.data or ""):
+        session[EMAIL_ADDED] = reference
+    return redirect(url_for("public.request_sent", reference=reference))
