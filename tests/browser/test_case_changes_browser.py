@@ -165,15 +165,17 @@ def young_person_answers(phone: Any, path: str, decision: str, name: str = "Sam"
     clean(phone, "young person's thank you")
 
 
-def withdraw_from_link(device: Any, path: str, name: str) -> None:
-    """The three steps from a withdraw link in an email."""
+def withdraw_from_link(device: Any, path: str, name: str, *, young: bool = False) -> None:
+    """The three steps from a withdraw link in an email (a young person's pages speak to
+    them in their own words)."""
     device.goto(path)
     clean(device, "withdraw link")
     device.get_by_role("button", name="Continue").click()
     assert device.url.endswith("/withdraw/confirm")
     clean(device, "withdraw confirm")
-    device.get_by_label("Your full name").fill(name)
-    device.get_by_role("button", name="Withdraw consent").click()
+    device.get_by_label("Write your name" if young else "Your full name").fill(name)
+    device.get_by_role("button",
+                       name="Take back my answer" if young else "Withdraw consent").click()
     assert device.url.endswith("/withdraw/done")
     clean(device, "withdrawal receipt")
 
@@ -297,7 +299,7 @@ def test_a_young_persons_answer_and_receipt_are_theirs_and_only_they_withdraw_it
     clean(parent, "the parent's view of the request")
 
     # The young person changes their mind from their own email.
-    withdraw_from_link(phone, withdraw_path, "Sam")
+    withdraw_from_link(phone, withdraw_path, "Sam", young=True)
     assert state_of(live_db, reference) == "withdrawn"
     assert mails_to(live_db, young_email, "withdrawal_receipt")
     assert not mails_to(live_db, case.email, "withdrawal_receipt")
