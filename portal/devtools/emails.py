@@ -9,6 +9,7 @@ from flask import render_template
 
 from portal.common.access import public
 from portal.common.mail import blocks
+from portal.data.outbox import recent_messages
 from portal.devtools import bp
 
 SHOWN = 100
@@ -17,8 +18,6 @@ SHOWN = 100
 @bp.get("/emails")
 @public  # development only: the blueprint answers 404 anywhere else
 def emails() -> str:
-    from portal.data.outbox import recent_messages
-
     messages = recent_messages(SHOWN)
     return render_template(
         "dev/emails.html", shown=SHOWN,
