@@ -4,20 +4,17 @@ keyworker, counts in plain words, and pages that fit a 320 pixel wide phone scre
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from babel.dates import format_datetime, get_timezone
 from bs4 import BeautifulSoup
 
-from tests.conftest import ROOT, missing_dependency
+from tests.conftest import ROOT
 from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
 from tests.integration.test_family import family_signs_in
 from tests.integration.test_staff_casework import _accept, ready_request
-from tests.support import csrf_token, unique_nhs_number, years_ago
+from tests.support import csrf_token, years_ago
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
@@ -334,103 +331,3 @@ def test_every_count_on_a_family_page_is_plural_aware():
 # key that stops an email being queued twice, which holds the address too.
 LONG_EMAIL = "a" * 30 + "@" + "b" * 38 + ".example.com"
 LONG_WORD = "Supercalifragilistic" * 12
-
-
-def _chromium() -> str | None:
-    import shutil
-
-    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
-                      "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="module")
-def narrow_browser():
-    required = os.environ.get("DSR_REQUIRE_BROWSER") == "1"
-    executable = _chromium()
-    css = ROOT / "static" / "build" / "app.css"
-    if executable is None:
-        missing_dependency("Chromium (Debian package 'chromium')", required)
-    if not css.exists():
-        missing_dependency("built front-end assets (run 'make test')", required)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 320, "height": 640})
-        page = context.new_page()
-        try:
-            yield page, css.read_text()
-        finally:
-            browser.close()
-
-
-def overflowing(narrow_browser, html: str) -> list[str]:
-    """What sticks out past either edge of a 320 pixel screen (the page with our
-    stylesheet, as a phone shows it)."""
-    page, css = narrow_browser
-    html = re.sub(r'<link rel="stylesheet"[^>]*>', f"<style>{css}</style>", html)
-    html = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
-    page.set_content(html.replace("<body class=\"govuk-template__body\">",
-                                  "<body class=\"govuk-template__body js-enabled\">"))
-    return page.evaluate("""() => {
-        const width = document.documentElement.clientWidth;
-        const wide = [];
-        for (const el of document.querySelectorAll('main *, .app-family-bar *')) {
-            const box = el.getBoundingClientRect();
-            if (box.width && (box.right > width + 0.5 || box.left < -0.5)) {
-                wide.push(el.tagName.toLowerCase() + '.' + el.className + ' ' +
-                          Math.round(box.left) + '..' + Math.round(box.right));
-            }
-        }
-        if (document.documentElement.scrollWidth > width) wide.push('the page scrolls sideways');
-        return wide;
-    }""")
-
-
-def test_family_pages_fit_a_320_pixel_screen_with_long_values(app, client, narrow_browser):
-    long = {"contact-details": {"contact_email": LONG_EMAIL, "contact_phone": ""},
-            "child-name": {"child_name": "Robin " + "Long" * 20 + " Example",
-                           "child_preferred_name": ""},
-            # Known by NHS number: without one, a name this long cannot be added (the
-            # register's key for the child holds the whole name).
-            "nhs-number": {"nhs_number": unique_nhs_number()}}
-    req = ready_request(app, **long)
-    staff = make_staff(app, "register_manager")
-    sign_in(client, staff)
-    page = client.get(f"/staff/requests/{req.id}/more-information").get_data(as_text=True)
-    client.submit(f"/staff/requests/{req.id}/more-information", {
-        "version": version_on(page), "question": "Tell us about " + LONG_WORD})
-    family = family_signs_in(app, LONG_EMAIL)
-    post_form(family, f"/account/requests/{req.reference}",
-              f"/account/requests/{req.reference}/reply", {"body": LONG_WORD})
-    entry_id = _accept(client, req).rsplit("/", 1)[1]
-    add_keyworker(client, entry_id, name="Kim " + "Keyworker" * 12,
-                  contact="kim." + "keyworker" * 10 + "@example.org")
-    post_form(client, f"/staff/register/{entry_id}", f"/staff/register/{entry_id}/release",
-              {"release": "1"})
-    entry_form(client, entry_id, "action", {
-        "description": LONG_WORD, "owner": "Someone" + "x" * 150,
-        **_day("due_on", 2, 2, 2099)})
-    family.submit(f"/account/requests/{req.reference}/something-has-changed",
-                  {"events": ["police"], "details": LONG_WORD})
-    base = f"/account/requests/{req.reference}"
-    sent = app.test_client()
-    sent.submit("/account/sign-in", {"email": LONG_EMAIL})
-    pages = {
-        "your requests": family.get("/account/").get_data(as_text=True),
-        "the request": family.get(base).get_data(as_text=True),
-        "information we hold": family.get(f"{base}/my-data").get_data(as_text=True),
-        "your keyworker": family.get(f"{base}/ask/keyworker").get_data(as_text=True),
-        "ask for a review": family.get(f"{base}/ask/cetr").get_data(as_text=True),
-        "something has changed": family.get(f"{base}/something-has-changed").get_data(
-            as_text=True),
-        "check your email": sent.get("/account/sign-in/check-your-email").get_data(
-            as_text=True),
-    }
-    problems = {name: found for name, html in pages.items()
-                if (found := overflowing(narrow_browser, html))}
-    assert problems == {}
