@@ -71,10 +71,16 @@ browser-deps:
 
 test: install-test assets browser-deps
 	$(BIN)/ruff check portal tests bench
-	$(BIN)/pytest
+	# Security linter: any finding of medium severity or more fails, unless it is
+	# justified where it is (a "nosec" comment saying why).
+	$(BIN)/bandit -q -r portal -ll
+	# Three processes, each with its own databases, browser and servers; a file's tests
+	# stay together in one process.
+	$(BIN)/pytest -n 3 --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check portal tests bench
+	$(BIN)/bandit -q -r portal -ll
 
 translations: install-test
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .

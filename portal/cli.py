@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from flask import Flask
 
@@ -9,6 +11,10 @@ from portal.extensions import db
 
 
 def init_app(app: Flask) -> None:
+    from portal import commands
+
+    commands.init_app(app)
+
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
         """Bring the database schema up to date (Alembic)."""
@@ -32,13 +38,26 @@ def init_app(app: Flask) -> None:
         sent, failed = send_pending(limit)
         click.echo(f"Sent {sent}, failed {failed}.")
 
-    @app.cli.command("purge")
-    def purge() -> None:
-        """Delete unfinished requests (and their links) that have expired."""
-        from portal.cases.drafts import purge_expired
+    def _run_job(job: str, daily: bool, today: date | None = None) -> object:
+        """Run a daily job now, recorded and audited as the worker's runs are. --daily: as
+        today's scheduled run (skipped if any worker or server has run it today)."""
+        from portal.jobs import daily as jobs
+        from portal.jobs.tasks import worker_name
 
-        removed = purge_expired()
-        db.session.commit()
+        period = (today or jobs.today_local().date()).isoformat() if daily \
+            else jobs.one_off_period()
+        outcome = jobs.run_job(job, period, worker=worker_name(), today=today)
+        if not outcome.ran:
+            click.echo(f"Already run for {period}: skipped.")
+            raise SystemExit(0)
+        return outcome.result
+
+    @app.cli.command("purge")
+    @click.option("--daily", is_flag=True, help="Run as today's daily purge: skipped if it "
+                  "has already run today (on any server).")
+    def purge(daily: bool) -> None:
+        """Delete unfinished requests (and their links) that have expired."""
+        removed = _run_job("purge", daily)
         click.echo(f"Removed {removed} expired draft(s).")
 
     @app.cli.command("publish-consent-text")
@@ -65,12 +84,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("consent-reminders")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="Run as if it were this day (default: today).")
-    def consent_reminders(today: object) -> None:
+    @click.option("--daily", is_flag=True, help="Run as that day's daily run: skipped if "
+                  "it has already run for that day (on any server).")
+    def consent_reminders(today: object, daily: bool) -> None:
         """Queue the consent reminders that are due (safe to run again: never sends twice)."""
-        from portal.cases.consent import send_reminders
-
-        queued, no_email = send_reminders(today.date() if today else None)  # type: ignore[attr-defined]
-        db.session.commit()
+        day = today.date() if today else None  # type: ignore[attr-defined]
+        queued, no_email = _run_job("consent_reminders", daily, day)  # type: ignore[misc]
         click.echo(f"Queued {queued} reminder(s); {no_email} due with no email address.")
 
     @app.cli.command("create-staff")
@@ -79,25 +98,35 @@ def init_app(app: Flask) -> None:
     @click.option("--role", required=True,
                   type=click.Choice(["triage_officer", "register_manager", "partner_viewer",
                                      "admin"]))
-    @click.password_option(help="Asked for if not given (at least 12 characters).")
-    def create_staff(email: str, name: str, role: str, password: str) -> None:
-        """Create a staff account. They set up their two-factor codes at first sign-in."""
+    def create_staff(email: str, name: str, role: str) -> None:
+        """Create a staff account and email its owner a link to choose their password (it
+        works once); the link is printed too. Two-factor codes are set up at first
+        sign-in. Nobody chooses another person's password."""
         from portal.cases import staff as staff_cases
         from portal.cases.operation import Actor
-        from portal.common.auth import hash_password
         from portal.data.staff import Role, find_staff_by_email
-        from portal.domain.passwords import password_problems
 
         if find_staff_by_email(email):
             raise click.ClickException(f"There is already an account for {email}")
-        problems = password_problems(password, email)
-        if problems:
-            raise click.ClickException("Password refused: " + ", ".join(problems))
-        staff_cases.create(Actor.system("create-staff"), email=email, name=name,
-                           role=Role(role), password_hash=hash_password(password))
+        actor = Actor.system("create-staff")
+        user = staff_cases.create(actor, email=email, name=name, role=Role(role))
+        link = staff_cases.send_set_up_link(actor, user)
         db.session.commit()
-        click.echo(f"Created {role} {email}. They set up two-factor codes when they first "
-                   "sign in.")
+        hours = app.config["STAFF_SET_UP_LINK_HOURS"]
+        click.echo(f"Created {role} {email}. A link to choose their password has been "
+                   f"emailed to them; it works once, for {hours} hours:\n{link}")
+
+    @app.cli.command("rotate-totp-key")
+    def rotate_totp_key() -> None:
+        """Encrypt every staff two-factor secret again with the first of
+        TOTP_ENCRYPTION_KEYS. To change the key: put the new key first (keep the old one
+        after it), run this, then remove the old key."""
+        from portal.cases import staff as staff_cases
+
+        count = staff_cases.reencrypt_code_secrets()
+        db.session.commit()
+        click.echo(f"Encrypted {count} two-factor secret(s) with the first key. The other "
+                   "keys can be removed now.")
 
     @app.cli.command("seed-volume")
     @click.option("--requests", "count", default=100_000, show_default=True)

@@ -15,7 +15,7 @@ import pyotp
 from portal.cases import consent, drafts, requests
 from portal.cases import staff as staff_cases
 from portal.cases.operation import Actor
-from portal.common.auth import hash_password
+from portal.common.auth import code_secret_of, hash_password
 from portal.data.base import utcnow
 from portal.data.requests import find_request_by_idempotency_key
 from portal.data.staff import Role, StaffUser, find_staff_by_email
@@ -102,6 +102,7 @@ def seed_staff() -> list[tuple[Role, str, bool]]:
 
 def current_code(user: StaffUser) -> str:
     """The code an authenticator app would show now (for trying the service locally)."""
-    if not user.totp_secret:
+    secret = code_secret_of(user)
+    if not secret:
         raise LookupError("this account has not set up its codes yet")
-    return str(pyotp.TOTP(user.totp_secret).at(time.time()))
+    return str(pyotp.TOTP(secret).at(time.time()))

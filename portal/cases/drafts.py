@@ -16,6 +16,7 @@ from portal.common.urls import external_url
 from portal.data.base import utcnow
 from portal.data.drafts import Draft, EmailLink, expired_draft_ids
 from portal.extensions import db
+from portal.questions.catalogue import kept_in_draft
 
 SAVE_RETURN = "save-return"
 
@@ -36,10 +37,11 @@ def start(locale: str) -> Draft:
 
 @operation
 def save_answers(draft: Draft, answers: dict[str, Any]) -> None:
-    """Merge a page's answers into the draft and push its expiry back."""
+    """Merge a page's answers into the draft and push its expiry back. Only what the
+    questions ask for is kept, each answer within its limits (see kept_in_draft)."""
     merged = dict(draft.answers or {})
     merged.update(answers)
-    draft.answers = merged
+    draft.answers = kept_in_draft(merged)
     now = utcnow()
     draft.updated_at = now
     draft.expires_at = now + timedelta(days=_ttl_days())

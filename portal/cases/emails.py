@@ -62,6 +62,9 @@ CATALOGUE: dict[str, Email] = {
     "staff_message": Email(_l("A family has sent a message: %(reference)s"), "staff_notice"),
     "staff_consent_withdrawn": Email(_l("Consent withdrawn: %(reference)s"), "staff_notice"),
     "staff_childs_view": Email(_l("A child has said no: %(reference)s"), "staff_notice"),
+    # About staff accounts: set-up links to their owner, roles to every admin.
+    "staff_set_up": Email(_l("Set up your staff account"), "staff_set_up"),
+    "staff_role_changed": Email(_l("A staff account has a new role"), "staff_role_changed"),
 }
 
 

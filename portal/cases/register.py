@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from portal.cases import audit, emails, figures, timeline
+from portal.cases import audit, emails, figures, looks, timeline
 from portal.cases.operation import Actor, operation, require_role
 from portal.common.i18n import gettext
 from portal.data.base import utcnow
@@ -61,9 +61,10 @@ def discharge_floor(entry: RegisterEntry, new: Rating, today: date) -> date | No
     return None
 
 
-@operation
 def viewed(entry: RegisterEntry, actor: Actor) -> None:
-    audit.record(actor, "register.viewed", "register_entry", entry.id)
+    """A member of staff opened the entry: on the record, in a write of its own (a look
+    never fails the page, and is never lost: see portal.cases.looks)."""
+    looks.looked_at(actor, "register.viewed", "register_entry", entry.id)
 
 
 @operation
@@ -85,6 +86,9 @@ def change_rating(entry: RegisterEntry, actor: Actor, rating: Rating, reason: st
     if before == Rating.BLUE and rating is not Rating.BLUE:
         entry.discharged_on = today
     entry.next_review_on = usual_review(rating, today)
+    # A new version even when the rating is confirmed as it was: a save made from the
+    # page before this one is then refused, never laid over it.
+    _touch(entry)
     if rating is Rating.BLUE:
         entry.flag = None  # the reported admission has been acted on
         if entry.cetr_next_on is None:
@@ -164,6 +168,7 @@ def release_rating(entry: RegisterEntry, actor: Actor, released: bool) -> None:
     """Register managers choose when the family can see the rating."""
     require_role(actor, Role.MANAGER)
     entry.rating_released = released
+    _touch(entry)
     audit.record(actor, "register.released", "register_entry", entry.id, released=released)
     if released:
         emails.tell_family(_request(entry), "family_status",

@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal.cases import audit, emails, timeline
+from portal.cases import audit, emails, looks, timeline
 from portal.cases.links import parent_consent_link
 from portal.cases.operation import Actor, operation
 from portal.data.base import utcnow
@@ -19,6 +20,7 @@ from portal.data.register import child_key, entry_for_request
 from portal.data.requests import (
     RequestMessage,
     SupportRequest,
+    find_request,
     find_request_by_idempotency_key,
     name_key,
     reference_exists,
@@ -93,6 +95,23 @@ def send(draft: Draft, key: str, *, received_at: datetime | None = None
     # Someone may be in danger now: the family was shown the numbers to call, and staff
     # see it on the request.
     danger_now = catalogue.shows_danger(values)
+    try:
+        req = _store(draft, key, values, suggestion, danger_now, received_at)
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # Another worker stored the same submission a moment ago (a double click on
+        # PostgreSQL: this insert waited for theirs, then found the key taken, or the
+        # draft gone). Whatever this one had written goes; theirs is the request.
+        db.session.rollback()
+        existing = find_request_by_idempotency_key(key)
+        if existing is None:
+            raise
+        return existing, False
+    return req, True
+
+
+def _store(draft: Draft, key: str, values: dict[str, Any], suggestion: Any,
+           danger_now: bool, received_at: datetime | None) -> SupportRequest:
     req = SupportRequest(
         idempotency_key=key, reference=_unique_reference(), state=State.SUBMITTED.value,
         locale=draft.locale, submitted_at=received_at or utcnow(),
@@ -117,16 +136,8 @@ def send(draft: Draft, key: str, *, received_at: datetime | None = None
     timeline.step(req, "sent", at=req.submitted_at)
     _confirm(req)
     db.session.delete(draft)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another worker stored the same submission a moment ago.
-        db.session.rollback()
-        existing = find_request_by_idempotency_key(key)
-        if existing is None:
-            raise
-        return existing, False
-    return req, True
+    db.session.flush()
+    return req
 
 
 @operation
@@ -160,17 +171,34 @@ def _confirm(req: SupportRequest) -> None:
 
 # Looking at it ----------------------------------------------------------------------
 
-@operation
 def viewed(req: SupportRequest, actor: Actor) -> None:
-    """A member of staff opened the request: on the record, and its messages are read."""
-    audit.record(actor, "request.viewed", "request", req.id)
+    """A member of staff opened the request: on the record, and its messages are read.
+
+    Written in a transaction of its own (portal.cases.looks): a look never fails the page
+    and is never lost. If the database is busy, the messages are marked read (and the
+    family told it is being looked at) at the next look instead."""
+    then = None
     if actor.role in {"triage_officer", "register_manager"}:
-        if req.state in (State.READY_FOR_TRIAGE, State.MORE_INFO_REQUESTED):
-            timeline.step(req, "being_looked_at", once=True)
-        now = utcnow()
-        for message in unread_family_messages(req.id):
-            message.read_at = now
-            message.read_by = actor.name
+        request_id = req.id
+
+        def then() -> None:
+            _being_read(request_id, actor)
+
+    looks.looked_at(actor, "request.viewed", "request", req.id, then=then)
+
+
+def _being_read(request_id: int, actor: Actor) -> None:
+    req = find_request(request_id)
+    if req is None:
+        return
+    if req.state in (State.READY_FOR_TRIAGE, State.MORE_INFO_REQUESTED):
+        timeline.step(req, "being_looked_at", once=True)
+    now = utcnow()
+    unread = unread_family_messages(req.id)
+    for message in unread:
+        message.read_at = now
+        message.read_by = actor.name
+    if unread or req.unread_messages:
         req.unread_messages = 0
 
 

@@ -12,12 +12,15 @@ Young people have no account: their own link lets their browser give their answe
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 import argon2
+import pyotp
+from cryptography.fernet import Fernet, MultiFernet
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -35,6 +38,10 @@ _hasher = argon2.PasswordHasher()  # argon2id, the library's recommended paramet
 _DUMMY_HASH = _hasher.hash("not a real password, only here to take the same time")
 
 
+# Stored for an account whose owner has not chosen a password yet: no password matches it.
+NO_PASSWORD = "!"  # noqa: S105 (a marker no hash equals, not a password)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -45,6 +52,67 @@ def check_password(user: StaffUser | None, password: str) -> bool:
                     and user is not None)
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
+
+
+def needs_rehash(user: StaffUser) -> bool:
+    """Whether this (right) password's hash was made with other argon2 parameters than
+    today's: it is hashed again at sign-in, while the password is at hand."""
+    try:
+        return _hasher.check_needs_rehash(user.password_hash)
+    except (argon2.exceptions.InvalidHashError, ValueError):
+        return False
+
+
+# Two-factor secrets are kept encrypted (Fernet: AES-128-CBC and HMAC-SHA256) with
+# TOTP_ENCRYPTION_KEYS: the first key encrypts, every key decrypts, so a key is changed by
+# adding the new one first, re-encrypting (`flask rotate-totp-key`), then removing the old.
+_FERNET = "totp_fernet"
+
+
+def _fernet() -> MultiFernet:
+    keys = current_app.config["TOTP_ENCRYPTION_KEYS"]
+    cached = current_app.extensions.get(_FERNET)
+    if cached is None or cached[0] != keys:
+        cached = (keys, MultiFernet([Fernet(key) for key in keys]))
+        current_app.extensions[_FERNET] = cached
+    return cached[1]
+
+
+def encrypt_secret(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt_secret(stored: str) -> str:
+    """The plain secret. Raises cryptography's InvalidToken if no key opens it."""
+    return _fernet().decrypt(stored.encode()).decode()
+
+
+def reencrypt_secret(stored: str) -> str:
+    """The same secret encrypted with the first key (after a new key was added)."""
+    return _fernet().rotate(stored.encode()).decode()
+
+
+def code_secret_of(user: StaffUser) -> str | None:
+    return decrypt_secret(user.totp_secret) if user.totp_secret else None
+
+
+def code_step(user: StaffUser, code: str, *, now: float | None = None) -> int | None:
+    """The time step of a right code not used before, else None. Codes are compared in
+    constant time, whichever step they match."""
+    secret = code_secret_of(user)
+    if not secret:
+        return None
+    totp = pyotp.TOTP(secret)
+    typed = "".join(ch for ch in code if ch.isdigit()).encode()
+    moment = time.time() if now is None else now
+    found = None
+    for offset in (0, -1, 1):  # allow for a clock a little out
+        step = int(moment // totp.interval) + offset
+        if hmac.compare_digest(totp.at(step * totp.interval).encode(), typed) and found is None:
+            found = step
+    if found is None or (user.totp_last_step is not None and found <= user.totp_last_step):
+        return None  # wrong, or a code already used: a code works once
+    return found
 
 
 class _Principal:

@@ -2,27 +2,87 @@
 
 Every form strips surrounding whitespace. Error messages follow GOV.UK wording
 ("Enter ...", "Select ...") and are translated.
+
+Every text field of every form (they all come from BaseForm) is bounded here, once:
+- no control characters (NUL, escape, a line break in a one-line answer...): a field
+  error, before any other check sees the value. Multi-line answers may hold line breaks
+  and tabs;
+- a maximum length: short_text and long_text say theirs; any other text field gets
+  FALLBACK_LIMIT.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, StringField, TextAreaField, ValidationError
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 
 from portal.common.i18n import lazy_gettext as _l
 from portal.domain.dates import DateParts, DateProblem, parse_date
 
 LONG_ANSWER_LIMIT = 5000
 SHORT_ANSWER_LIMIT = 200
+FALLBACK_LIMIT = 1000  # a text field that does not say its own limit (password, hidden)
+
+# Characters nobody types into a form: C0 controls, DEL and C1 controls. A multi-line
+# answer may hold line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    return bool((_CONTROL_MULTILINE if multiline else _CONTROL).search(value))
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+class PlainText:
+    """Validator: no control characters (a field error, and no other check runs)."""
+
+    def __init__(self, what: Any = None) -> None:
+        self.what = what
+
+    def __call__(self, form: Any, field: Any) -> None:
+        values = [field.data] if isinstance(field.data, str) else [
+            v for v in (field.raw_data or []) if isinstance(v, str)]
+        multiline = isinstance(field, TextAreaField)
+        if any(has_control_characters(v, multiline=multiline) for v in values):
+            field.errors[:] = []
+            what = self.what or field.label.text
+            raise StopValidation(str(_l(
+                "%(what)s must not include hidden special characters. Type it in again",
+                what=what)))
+
+
+class _TextLength(Length):
+    """Length, for a field whose data may not be text yet (a hidden version number given
+    as a number): only text has a length to check."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, str):
+            super().__call__(form, field)
+
+
+def _bounded(field: Any) -> Any:
+    """The bound text field, with the control-character check first and a length limit."""
+    validators = list(field.validators)
+    if not any(isinstance(v, PlainText) for v in validators):
+        validators.insert(0, PlainText())
+    else:  # short_text and long_text name it: first all the same
+        validators.sort(key=lambda v: not isinstance(v, PlainText))
+    if not any(isinstance(v, Length) and v.max not in (None, -1) for v in validators):
+        validators.append(_TextLength(max=FALLBACK_LIMIT, message=_l(
+            "%(what)s must be %(max)s characters or fewer", what=field.label.text,
+            max=f"{FALLBACK_LIMIT:,}")))
+    field.validators = validators
+    return field
 
 
 class BaseForm(FlaskForm):
@@ -31,8 +91,12 @@ class BaseForm(FlaskForm):
             # Never change the class-level field: pass the extra filter to this form only.
             if unbound_field.field_class is not DateField:
                 filters = [_strip, *unbound_field.kwargs.get("filters", ())]
-                return unbound_field.bind(form=form, filters=filters, **options)
-            return unbound_field.bind(form=form, **options)
+                field = unbound_field.bind(form=form, filters=filters, **options)
+            else:
+                field = unbound_field.bind(form=form, **options)
+            if isinstance(field, StringField):  # one-line, multi-line, password, hidden
+                field = _bounded(field)
+            return field
 
     def error_items(self) -> list[tuple[str, str]]:
         """(anchor id, message) for the error summary, in page order."""
@@ -55,12 +119,13 @@ def _too_long(what: Any, limit: int) -> Length:
 def short_text(label: Any, *, what: Any, limit: int = SHORT_ANSWER_LIMIT,
                **kwargs: Any) -> StringField:
     """A one-line answer. `what` names it in error messages ("Your name must be ...")."""
-    validators = [*kwargs.pop("validators", []), _too_long(what, limit)]
+    validators = [PlainText(what), *kwargs.pop("validators", []), _too_long(what, limit)]
     return StringField(label, validators=validators, **kwargs)
 
 
 def long_text(label: Any, *, what: Any, **kwargs: Any) -> TextAreaField:
-    validators = [*kwargs.pop("validators", []), _too_long(what, LONG_ANSWER_LIMIT)]
+    validators = [PlainText(what), *kwargs.pop("validators", []),
+                  _too_long(what, LONG_ANSWER_LIMIT)]
     return TextAreaField(label, validators=validators, **kwargs)
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from flask import current_app, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from portal.common.logs import LINK_REFUSED, security_event
 from portal.data.base import utcnow
 from portal.data.drafts import EmailLink, find_email_link
 
@@ -80,6 +81,9 @@ def follow(token: str, purpose: str, *, ttl: timedelta, problem_template: str,
 
     def problem(kind: LinkProblem) -> tuple[str, int]:
         status = 404 if kind is LinkProblem.INVALID else 410
+        # Which purpose and what was wrong; never the token.
+        security_event(LINK_REFUSED, subject=purpose,
+                       detail={"problem": kind.value, "method": request.method})
         return render_template(problem_template, problem=kind.value), status
 
     result = check(token, purpose, ttl=ttl)

@@ -1,4 +1,5 @@
-"""Email transport: an outbox row as an email, sent over SMTP or printed in development.
+"""Email transport: an outbox row as an email, sent over SMTP or through GOV.UK Notify
+(portal.common.notify), or printed in development.
 
 The outbox keeps each email's plain text. At send time it becomes a multipart/alternative
 message: that text, and an HTML version made from the same words (paragraphs, lists and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -19,7 +21,20 @@ from markupsafe import Markup, escape
 
 from portal.common.i18n import text_direction
 
-SEND_ERRORS = (OSError, smtplib.SMTPException)
+
+class SendError(Exception):
+    """The mail service did not take an email: trying again later may work."""
+
+
+class PermanentSendError(SendError):
+    """The mail service refused this email for good (say, its address is not valid):
+    trying again will never work, so it can be given up at once."""
+
+
+SEND_ERRORS = (OSError, smtplib.SMTPException, SendError)
+# The outbox row's id, for the mail service's own records (Notify's reference). Read and
+# removed by the transport: it never leaves with the email.
+REFERENCE_HEADER = "X-DSR-Reference"
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _URL_TAIL = ".,;:!?)"  # punctuation after a link in a sentence is not part of it
@@ -88,12 +103,16 @@ def build(message: Any) -> EmailMessage:
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain="dsr.local")
+    # The sender gives each outbox row one Message-ID for all its tries (a repeat can be
+    # recognised); anything else gets a new one.
+    email["Message-ID"] = getattr(message, "message_id", None) or make_msgid(domain="dsr.local")
     email.set_content(message.body)
     email.add_alternative(html_body(message.body, subject=message.subject,
                                     locale=message.locale), subtype="html")
     # Last: set_content and add_alternative move or drop Content-* headers set before.
     email["Content-Language"] = message.locale
+    if getattr(message, "id", None) is not None:
+        email[REFERENCE_HEADER] = str(message.id)
     return email
 
 
@@ -111,30 +130,61 @@ def console_text(email: EmailMessage) -> str:
 
 
 class Transport:
-    """One SMTP connection for a batch (opened when first needed), or the console."""
+    """One SMTP connection or GOV.UK Notify client for a batch (made when first needed), or
+    the console. Raises one of SEND_ERRORS when an email was not taken."""
 
     def __init__(self) -> None:
         self.config = current_app.config
         self.smtp: smtplib.SMTP | None = None
+        self.notify: Any = None
 
     def send(self, email: EmailMessage) -> None:
+        reference = email[REFERENCE_HEADER]
+        del email[REFERENCE_HEADER]
         if self.config["MAIL_BACKEND"] == "console":
             print(console_text(email), flush=True)  # development only
             return
+        if self.config["MAIL_BACKEND"] == "notify":
+            if self.notify is None:
+                from portal.common.notify import NotifyTransport
+
+                self.notify = NotifyTransport(self.config)
+            self.notify.send(email, reference=reference)
+            return
         try:
             if self.smtp is None:
-                self.smtp = smtplib.SMTP(self.config["MAIL_SERVER"], self.config["MAIL_PORT"],
-                                         timeout=30)
-                if self.config["MAIL_USE_TLS"]:
-                    self.smtp.starttls()
+                self.smtp = self._connect()
                 if self.config["MAIL_USERNAME"]:
                     self.smtp.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"])
             self.smtp.send_message(email)
         except SEND_ERRORS:
+            if self.smtp is not None:  # a connection in an unknown state is not reused
+                self.smtp.close()
             self.smtp = None
             raise
 
+    def _connect(self) -> smtplib.SMTP:
+        """A connection to MAIL_SERVER: TLS from the start (MAIL_USE_SSL), or upgraded with
+        STARTTLS (MAIL_USE_TLS), the server's certificate checked either way against the
+        system's authorities or MAIL_CA_FILE's; a certificate that fails is an error."""
+        server, port = self.config["MAIL_SERVER"], self.config["MAIL_PORT"]
+        if not (self.config["MAIL_USE_SSL"] or self.config["MAIL_USE_TLS"]):
+            return smtplib.SMTP(server, port, timeout=30)
+        context = ssl.create_default_context(cafile=self.config["MAIL_CA_FILE"] or None)
+        if self.config["MAIL_USE_SSL"]:
+            return smtplib.SMTP_SSL(server, port, timeout=30, context=context)
+        smtp = smtplib.SMTP(server, port, timeout=30)
+        try:
+            smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
     def close(self) -> None:
+        if self.notify is not None:
+            self.notify.close()
+            self.notify = None
         if self.smtp is not None:
             try:
                 self.smtp.quit()

@@ -37,7 +37,7 @@ def fragment(name: str, locale: str) -> Markup:
     key = ("fragment", name, locale)
     if store is not None and key in store:
         return store[key]  # type: ignore[no-any-return]
-    html = Markup(render_template(f"fragments/{name}.html"))  # noqa: S704 - autoescaped output
+    html = Markup(render_template(f"fragments/{name}.html"))  # noqa: S704 - autoescaped output  # nosec B704
     if store is not None:
         store[key] = html
     return html

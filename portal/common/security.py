@@ -8,6 +8,16 @@ from contextlib import contextmanager
 
 from flask import Flask, Response, g, request
 
+# A page with an emailed link's token in its address (and the redirect it answers with)
+# lets a Referer carry only our origin, never the path: the token never leaves in a
+# Referer, to us or anyone. Not "no-referrer": the page's own form POSTs back over https,
+# where the CSRF check needs a Referer of our origin.
+TOKEN_PAGE_REFERRER_POLICY = "strict-origin"  # noqa: S105 (a header value)
+
+
+def _token_page() -> bool:
+    return bool((request.view_args or {}).get("token"))
+
 
 def csp_nonce() -> str:
     nonce = getattr(g, "csp_nonce", None)
@@ -32,7 +42,9 @@ def nonce_placeholder(placeholder: str) -> Iterator[None]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    production = app.config["PORTAL_ENV"] == "production"
+    # Browsers remember to use https only: everywhere but a developer's own machine
+    # (test runs behind https as production does).
+    https_only = app.config["PORTAL_ENV"] != "development"
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -46,10 +58,11 @@ def init_app(app: Flask) -> None:
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Referrer-Policy"] = (
+            TOKEN_PAGE_REFERRER_POLICY if _token_page() else "same-origin")
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if production:
+        if https_only:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static" and "Cache-Control" not in response.headers:
             # Pages can hold a child's details: never keep them in a shared cache or history.

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.data.base import Base, utcnow
 from portal.extensions import db
 
+SECURITY_SUBJECT = "security"  # the subject type of every security event
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
@@ -43,10 +45,14 @@ def events_for_subjects(subjects: list[tuple[str, str]]) -> list[AuditEvent]:
 
 
 def search_events(*, actor_id: str | None, subject_type: str | None, subject_ids: list[str],
-                  offset: int, limit: int) -> tuple[list[AuditEvent], int]:
+                  offset: int, limit: int, security_only: bool = False
+                  ) -> tuple[list[AuditEvent], int]:
+    """`security_only`: only security events (failed sign-ins, refusals, bad links...)."""
     from sqlalchemy import func
 
     query = select(AuditEvent)
+    if security_only:
+        query = query.where(AuditEvent.subject_type == SECURITY_SUBJECT)
     if actor_id:
         query = query.where(AuditEvent.actor_type == "staff", AuditEvent.actor_id == actor_id)
     if subject_type and subject_ids:

@@ -154,11 +154,12 @@ def findings_for(request_id: int) -> list[StaffFindingRecord]:
 
 
 def requests_with_consent() -> list[int]:
-    """Ids of requests with at least one consent that still stands."""
+    """Ids of requests with at least one consent that still stands (not archived ones)."""
     return list(db.session.scalars(
         select(Consent.request_id).distinct()
+        .join(SupportRequest, SupportRequest.id == Consent.request_id)
         .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
-        .where(ConsentWithdrawal.id.is_(None))
+        .where(ConsentWithdrawal.id.is_(None), SupportRequest.archived_at.is_(None))
     ))
 
 

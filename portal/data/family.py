@@ -99,9 +99,13 @@ def updates_for(request_id: int) -> list[FamilyUpdate]:
 
 
 def open_updates(limit: int) -> list[FamilyUpdate]:
-    """Updates staff have not handled: admissions first, then the newest."""
-    return list(db.session.scalars(select(FamilyUpdate).where(
-        FamilyUpdate.handled_at.is_(None)).order_by(
+    """Updates staff have not handled: admissions first, then the newest (none about an
+    archived record: archived records are out of every working list)."""
+    from portal.data.requests import SupportRequest
+
+    return list(db.session.scalars(select(FamilyUpdate).join(
+        SupportRequest, SupportRequest.id == FamilyUpdate.request_id).where(
+        FamilyUpdate.handled_at.is_(None), SupportRequest.archived_at.is_(None)).order_by(
         FamilyUpdate.admitted.desc(), FamilyUpdate.sent_at.desc()).limit(limit)))
 
 

@@ -23,13 +23,17 @@ def alembic_config() -> Config:
 
 def upgrade(revision: str = "head") -> None:
     cfg = alembic_config()
-    with writes_allowed("schema migration"), db.engine.begin() as connection:
+    # A connection, not a transaction: portal/migrations/env.py opens the transaction
+    # itself (on SQLite, after turning foreign keys off, which a transaction cannot).
+    with writes_allowed("schema migration"), db.engine.connect() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
 
 def downgrade(revision: str) -> None:
     cfg = alembic_config()
-    with writes_allowed("schema migration"), db.engine.begin() as connection:
+    # A connection, not a transaction: portal/migrations/env.py opens the transaction
+    # itself (on SQLite, after turning foreign keys off, which a transaction cannot).
+    with writes_allowed("schema migration"), db.engine.connect() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)

@@ -4,6 +4,7 @@ from portal.data.audit import AuditEvent
 from portal.data.consent import Consent, ConsentText, ConsentWithdrawal, StaffFindingRecord
 from portal.data.drafts import Draft, EmailLink
 from portal.data.family import EvidenceDocument, FamilyAccess, FamilyAccount, FamilyUpdate
+from portal.data.jobs import JobRun
 from portal.data.outbox import OutboxMessage
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
 from portal.data.requests import RequestMessage, SupportRequest
@@ -12,7 +13,7 @@ from portal.data.stats import RegisterStat
 
 __all__ = [
     "AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
-    "EvidenceDocument", "FamilyAccess", "FamilyAccount", "FamilyUpdate", "OutboxMessage",
+    "EvidenceDocument", "FamilyAccess", "FamilyAccount", "FamilyUpdate", "JobRun", "OutboxMessage",
     "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote", "RegisterStat",
     "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",
 ]

@@ -48,6 +48,8 @@ class RegisterEntry(Timestamped, Base):
     added_on: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None]  # live entries are found by the partial indexes
     closed_reason: Mapped[str | None] = mapped_column(String(40))
+    # Archived under the retention schedule: kept, out of working lists, then deleted.
+    archived_at: Mapped[datetime | None]
 
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}

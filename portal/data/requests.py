@@ -75,6 +75,8 @@ class SupportRequest(Timestamped, Base):
     # The answers showed someone may be in danger now (portal.domain.danger): the family
     # was shown the numbers to call at once, and staff see it first.
     danger_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Archived under the retention schedule: kept, out of working lists, then deleted.
+    archived_at: Mapped[datetime | None]
 
     # Triage.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"),
@@ -106,6 +108,8 @@ def name_key(name: str) -> str:
 
 
 def find_request_by_idempotency_key(key: str) -> SupportRequest | None:
+    if len(key) > 64 or not key.isprintable():  # never a key we issued (NUL: PostgreSQL)
+        return None
     return db.session.scalars(
         select(SupportRequest).where(SupportRequest.idempotency_key == key)
     ).first()
@@ -149,7 +153,8 @@ def same_child_candidates(*, nhs_number: str | None, key: str, born: date,
         matches.append(SupportRequest.nhs_number == nhs_number)
     return list(db.session.scalars(
         select(SupportRequest).where(or_(*matches), SupportRequest.id != exclude_id,
-                                     SupportRequest.state.in_(LIVE_STATES))
+                                     SupportRequest.state.in_(LIVE_STATES),
+                                     SupportRequest.archived_at.is_(None))
         .order_by(SupportRequest.submitted_at, SupportRequest.id).limit(20)))
 
 
@@ -189,14 +194,15 @@ def unread_family_messages(request_id: int) -> list[RequestMessage]:
 
 
 def requests_with_unread_messages(limit: int) -> list[SupportRequest]:
-    """Requests with family messages nobody has read, the longest waiting first."""
+    """Requests with family messages nobody has read, the longest waiting first (archived
+    ones are out of every working list)."""
     oldest = (select(RequestMessage.request_id,
                      func.min(RequestMessage.sent_at).label("since"))
               .where(RequestMessage.from_staff.is_(False), RequestMessage.read_at.is_(None))
               .group_by(RequestMessage.request_id).subquery())
     return list(db.session.scalars(
         select(SupportRequest).join(oldest, oldest.c.request_id == SupportRequest.id)
-        .where(SupportRequest.unread_messages > 0)
+        .where(SupportRequest.unread_messages > 0, SupportRequest.archived_at.is_(None))
         .order_by(oldest.c.since, SupportRequest.id).limit(limit)))
 
 

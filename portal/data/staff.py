@@ -28,7 +28,8 @@ class StaffUser(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(200))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted (portal.common.auth.encrypt_secret): never the plain secret.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code works once
     disabled_at: Mapped[datetime | None]
@@ -82,3 +83,9 @@ def recent_failures(email: str, since: datetime) -> int:
         select(func.count()).select_from(SignInAttempt).where(
             SignInAttempt.key == email_key(email), SignInAttempt.succeeded.is_(False),
             SignInAttempt.at >= since)) or 0)
+
+
+def staff_with_code_secrets() -> list[StaffUser]:
+    """Every account holding a two-factor secret, locked for a change (key rotation)."""
+    return list(db.session.scalars(select(StaffUser).where(
+        StaffUser.totp_secret.is_not(None)).order_by(StaffUser.id).with_for_update()))

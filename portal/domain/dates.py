@@ -50,8 +50,9 @@ _MONTH_NAMES = {
 
 
 def _month_number(text: str) -> int | None:
+    # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit accepts.
     text = text.strip().lower()
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     return _MONTH_NAMES.get(text)
 
@@ -64,13 +65,13 @@ def parse_date(parts: DateParts) -> date:
         if not getattr(parts, name).strip():
             raise DateProblem(f"missing_{name}", name)
     day_text = parts.day.strip()
-    if not day_text.isdigit():
+    if not day_text.isdecimal():
         raise DateProblem("not_real", "day")
     month = _month_number(parts.month)
     if month is None:
         raise DateProblem("not_real", "month")
     year_text = parts.year.strip()
-    if not year_text.isdigit() or len(year_text) != 4:
+    if not year_text.isdecimal() or len(year_text) != 4:
         raise DateProblem("year_four_digits", "year")
     try:
         return date(int(year_text), month, int(day_text))

@@ -25,7 +25,7 @@ def check_digit(first_nine: str) -> int | None:
 
 def is_valid(value: str) -> bool:
     number = normalise(value)
-    if len(number) != 10 or not number.isdigit():
+    if len(number) != 10 or not (number.isascii() and number.isdigit()):
         return False
     expected = check_digit(number[:9])
     return expected is not None and expected == int(number[9])

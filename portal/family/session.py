@@ -1,13 +1,14 @@
-"""The request a signed-in family member may follow (anything else: 404, and logged)."""
+"""The request a signed-in family member may follow (anything else: 404, and a security
+event with the client's address)."""
 
 from __future__ import annotations
 
 from flask import abort, request
 
-from portal.cases import family as family_cases
 from portal.cases.operation import Actor
+from portal.cases.security_events import FAMILY_DENIED, record_security_event
 from portal.common.auth import current_family_email
-from portal.data.family import access_for
+from portal.data.family import access_for, email_fingerprint
 from portal.data.requests import SupportRequest, find_request_by_reference
 
 
@@ -16,7 +17,10 @@ def family_request(reference: str) -> SupportRequest:
     email = current_family_email() or ""
     req = find_request_by_reference(reference)
     if req is None or access_for(email, req.id) is None:
-        family_cases.denied(email, request.path)
+        # Kept though the 404 rolls back everything else (written after it).
+        record_security_event(FAMILY_DENIED, actor_type="family",
+                              actor_id=email_fingerprint(email) if email else None,
+                              subject=request.path[:64])
         abort(404)
     return req
 

@@ -1,7 +1,8 @@
 """Family sign-in by emailed link: no password, single use, 15 minutes, stored hashed.
 
-The answer is the same whether or not we know the address, and links are rate limited
-per address in the database.
+The answer is the same whether or not we know the address, after the same work (see
+portal.cases.family.send_sign_in_link). Links are limited per address in the database,
+and asking for them per client (RATELIMIT_FAMILY_SIGN_IN, portal/common/limits.py).
 """
 
 from __future__ import annotations

@@ -343,6 +343,92 @@ def answers_from_form(question: Question, form: BaseForm) -> dict[str, Any]:
     return result
 
 
+# What a draft may hold ----------------------------------------------------------------
+
+ANSWER_NAMES = frozenset(fld.name for q in QUESTIONS for fld in q.fields)
+_MAX_VALUES = 30  # values one field of a page may send (the longest list of boxes: 18)
+_WARNING_KEYS = {"from", "on"}
+
+
+def kept_in_draft(answers: Mapping[str, Any]) -> Answers:
+    """What of a draft's answers may be stored: each question's own answers (checked by
+    its page's form) and the journey's own keys, never a name we did not ask for. A page
+    saved for later keeps only what was typed that is valid, or not answered yet."""
+    kept: Answers = {}
+    for name, value in answers.items():
+        if name in ANSWER_NAMES:
+            kept[name] = value
+        elif name in ("_done", "_carried"):
+            kept[name] = [s for s in value if s in QUESTION_BY_SLUG] if isinstance(
+                value, list) else []
+        elif name == "_warning":
+            fine = (isinstance(value, dict) and set(value) <= _WARNING_KEYS
+                    and all(isinstance(v, str) and len(v) <= 40 for v in value.values()))
+            kept[name] = value if fine else None
+        elif name == "_pending" and isinstance(value, dict):
+            kept[name] = {slug: pending_answers(QUESTION_BY_SLUG[slug], typed)
+                          for slug, typed in value.items()
+                          if slug in QUESTION_BY_SLUG and isinstance(typed, dict)}
+    return kept
+
+
+def _sent_as(question: Question, name: str) -> list[str]:
+    """The names a field's boxes are sent as (a date: three boxes)."""
+    if getattr(getattr(question.form, name, None), "field_class", None) is f.DateField:
+        return [f"{name}-{part}" for part in ("day", "month", "year")]
+    return [name]
+
+
+def pending_answers(question: Question, typed: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What was typed on a page saved before it was finished, as the page will show it
+    again: each field as the form read it (trimmed), even with a mistake still in it (a
+    date not finished yet), but only within its bounds: a field with hidden characters
+    or longer than its limit is left out, a choice the page does not offer is dropped,
+    and so is any name the page does not have."""
+    from werkzeug.datastructures import MultiDict
+
+    boxes = {fld.name: _sent_as(question, fld.name) for fld in question.fields}
+    pairs = []
+    for name in (b for names in boxes.values() for b in names):
+        values = typed.get(name)
+        values = values if isinstance(values, list) else [values]
+        pairs += [(name, v) for v in values[:_MAX_VALUES] if isinstance(v, str)]
+    form = question.form(formdata=MultiDict(pairs), meta={"csrf": False})
+    kept: dict[str, list[str]] = {}
+    for fld in question.fields:
+        kept.update(_within_bounds(form[fld.name], boxes[fld.name]))
+    return kept
+
+
+def _within_bounds(field: Any, boxes: list[str]) -> dict[str, list[str]]:
+    from wtforms import BooleanField
+    from wtforms.validators import Length
+
+    from portal.common.forms import has_control_characters
+
+    if isinstance(field, f.DateField):
+        parts = [field.parts.day, field.parts.month, field.parts.year]
+        if field.parts.is_empty() or any(has_control_characters(p) for p in parts):
+            return {}
+        return {box: [part] for box, part in zip(boxes, parts, strict=True) if part}
+    if isinstance(field, BooleanField):
+        return {field.name: ["y"]} if field.data else {}
+    choices = getattr(field, "choices", None)
+    if choices is not None:
+        offered = {str(c.value) for c in choices}
+        values = field.data if isinstance(field.data, list) else [field.data]
+        return {field.name: [str(v) for v in values if str(v) in offered]} if any(
+            str(v) in offered for v in values) else {}
+    if not isinstance(field.data, str) or not field.data:
+        return {}
+    limits = [v.max for v in field.validators if isinstance(v, Length) and v.max > 0]
+    multiline = field.type == "TextAreaField"
+    if has_control_characters(field.data, multiline=multiline) or any(
+            len(field.data) > limit for limit in limits):
+        return {}
+    return {field.name: [field.data]}
+
+
 def date_of_birth(answers: Mapping[str, Any]) -> date | None:
     return parts_to_date(answers.get("child_dob") or {})
 

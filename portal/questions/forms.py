@@ -92,7 +92,7 @@ class NhsNumberForm(BaseForm):
         if not field.data:
             return
         digits = nhs_number.normalise(field.data)
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             raise ValidationError(_l("NHS number must only include numbers"))
         if len(digits) != 10:
             raise ValidationError(_l("NHS number must be 10 numbers"))

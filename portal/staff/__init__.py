@@ -18,6 +18,7 @@ from portal.staff import (  # noqa: E402,F401
     casework,
     consent,
     decisions,
+    emails,
     oversight,
     queue,
     register,

@@ -3,7 +3,7 @@ it, consent, messages, the same-child warnings and the history in plain words.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
@@ -29,7 +29,19 @@ def load(request_id: int) -> SupportRequest:
     req = find_request(request_id)
     if req is None:
         abort(404)
+    refuse_if_archived(req.archived_at)
     return req
+
+
+def refuse_if_archived(archived_at: datetime | None) -> None:
+    """An archived record (retention): only register managers may open it, and nobody
+    changes it."""
+    if archived_at is None:
+        return
+    if signed_in_staff().role != Role.MANAGER:
+        abort(403)
+    if request.method not in {"GET", "HEAD"}:
+        abort(409)
 
 
 def reasons(req: SupportRequest) -> list[tuple[str | None, Any]]:

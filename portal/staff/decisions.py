@@ -92,7 +92,7 @@ class DuplicateForm(VersionedForm):
 
     def validate_other(self, field: Any) -> None:
         other = find_request_by_reference(references.normalise(field.data or ""))
-        if other is None or other.state not in LIVE_STATES:
+        if other is None or other.state not in LIVE_STATES or other.archived_at is not None:
             raise ValidationError(_l("There is no open request or register entry with this "
                                      "reference"))
         self.other_request = other

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import abort, request
 from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
 
@@ -52,8 +52,14 @@ def stale(form: VersionedForm, record: Any, subject_type: str) -> str | None:
                    "they did below. What you typed is still here.", name=name)
 
 
+MAX_PAGE = 100_000
+
+
 def page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
+    """The `page` asked for (1 if none); a page that cannot be there is a 404."""
+    raw = request.args.get("page", "").strip()
+    if not raw:
         return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
+        abort(404)
+    return int(raw)

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +18,7 @@ from portal.common.auth import CASEWORK, signed_in_staff, staff_only
 from portal.common.forms import long_text
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
+from portal.common.urls import DATABASE_INT_MAX
 from portal.data import register as entries
 from portal.data import stats
 from portal.data.base import utcnow
@@ -68,10 +69,16 @@ class OutcomeForm(VersionedForm):
 
 
 def _day(name: str, default: date) -> date:
+    """A date from the address, or `default` when it is not one, or is at the edge of
+    the calendar (the next review is counted from it, so it must leave room for that)."""
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        day = date.fromisoformat(request.args.get(name, "")[:10])
     except ValueError:
         return default
+    return day if _EARLIEST <= day <= _LATEST else default
+
+
+_EARLIEST, _LATEST = date(1900, 1, 1), date(9000, 12, 31)
 
 
 @bp.route("/meeting", methods=["GET", "POST"])
@@ -123,7 +130,10 @@ def meeting() -> Response | str:
 
 
 def _entry_id(raw: str) -> int:
-    return int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    """The entry a meeting outcome is for: a form that does not name one is refused."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > DATABASE_INT_MAX:
+        abort(400)
+    return int(raw)
 
 
 @bp.get("/dashboard")
@@ -138,7 +148,7 @@ def dashboard() -> str:
               for month, figures in months]
     triage_days = [(month, (round(f["decided_days"] / f["decided"], 1) if f["decided"]
                             else None)) for month, f in months]
-    chart = Markup(charts.stacked_bars(series, stats.RATINGS))  # noqa: S704 - our own SVG
+    chart = Markup(charts.stacked_bars(series, stats.RATINGS))  # noqa: S704 - our own SVG  # nosec B704
     return render_template("staff/dashboard.html", live=live, coverage=coverage,
                            series=series, triage_days=triage_days, chart=chart,
                            ratings=stats.RATINGS)

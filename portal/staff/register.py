@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 
 from portal.cases import register as register_cases
 from portal.cases.operation import Actor
+from portal.common import errors
 from portal.common.auth import CASEWORK, READ_REGISTER, signed_in_staff, staff_only
 from portal.common.forms import DateField, long_text, short_text
 from portal.common.i18n import lazy_gettext as _l
@@ -24,6 +25,7 @@ from portal.data.stats import live_total
 from portal.domain.ratings import Rating
 from portal.domain.reviews import red_until
 from portal.staff import bp
+from portal.staff.casework import refuse_if_archived
 from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number, stale
 
 CLOSING_CHOICES = [
@@ -79,6 +81,7 @@ def _entry(entry_id: int) -> entries.RegisterEntry:
     entry = entries.find_entry(entry_id)
     if entry is None:
         abort(404)
+    refuse_if_archived(entry.archived_at)
     return entry
 
 
@@ -154,6 +157,20 @@ def _edit(entry_id: int, which: str, form_class: type[VersionedForm],
         abort(409)
     form = form_class(prefix=which)
     conflict = below_red = None
+    made_from = form.version.data
+
+    def changed_meanwhile() -> str:
+        # Someone saved the entry while this save was on its way (both began from the
+        # same version): their save stands, and this page says so, with what was typed.
+        fresh = _entry(entry_id)
+        form.version.data = made_from
+        message = stale(form, fresh, "register_entry")
+        form.version.data = fresh.version_id
+        forms = _blank_forms(fresh)
+        forms[which] = form
+        return _render(fresh, user, forms, message, which)
+
+    errors.on_changed_meanwhile(changed_meanwhile)
     if form.validate_on_submit():
         conflict = stale(form, entry, "register_entry")
         if conflict is None:

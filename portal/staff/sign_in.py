@@ -1,8 +1,14 @@
 """Staff sign-in: email and password, then a code from an authenticator app (TOTP).
 
 Unknown emails, wrong passwords, wrong codes and locked accounts all get the same answer,
-and take about as long. Failures are counted in the database, so the limit holds across
-every worker.
+and take about as long. Failures are counted in the database (by account) and in the
+rate-limit store (by account and address), so the limits hold across every worker:
+- failures for an account from one address lock that address out of that account for
+  STAFF_LOCKOUT_MINUTES (a stranger locks out only themselves);
+- failures for an account from everywhere (STAFF_ACCOUNT_FAILURES) slow every address to
+  one try each STAFF_SLOWED_SECONDS, so the real person is slowed, never locked out;
+- refused tries from one address, whichever accounts, reach a limit of their own
+  (RATELIMIT_STAFF_SIGN_IN, portal/common/limits.py).
 """
 
 from __future__ import annotations
@@ -19,13 +25,20 @@ from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
 from portal.cases import staff as staff_cases
-from portal.common import auth
+from portal.cases.security_events import (
+    CODE_FAILED,
+    LOCKED_OUT,
+    SIGN_IN_FAILED,
+    record_security_event,
+)
+from portal.common import auth, limits
 from portal.common.access import public
 from portal.common.forms import BaseForm, short_text
 from portal.common.i18n import gettext
 from portal.common.i18n import lazy_gettext as _l
 from portal.common.urls import safe_next
 from portal.data.base import utcnow
+from portal.data.family import email_fingerprint
 from portal.data.staff import StaffUser, find_staff, find_staff_by_email, recent_failures
 from portal.staff import bp
 
@@ -51,9 +64,33 @@ def _refused() -> str:
                    minutes=minutes)
 
 
-def _locked(email: str) -> bool:
-    since = utcnow() - timedelta(minutes=int(current_app.config["STAFF_LOCKOUT_MINUTES"]))
-    return recent_failures(email, since) >= int(current_app.config["STAFF_LOCKOUT_FAILURES"])
+def _locked(email: str, stage: str) -> bool:
+    """Whether this try is refused whatever was typed (`stage`: "password" or "code")."""
+    config = current_app.config
+    failures = int(config["STAFF_LOCKOUT_FAILURES"])
+    since = utcnow() - timedelta(minutes=int(config["STAFF_LOCKOUT_MINUTES"]))
+    everywhere = recent_failures(email, since)
+    address = limits.client_address()
+    if everywhere >= failures and limits.staff_failures_here(email, address) >= failures:
+        return True  # this address has failed too often for this account: it waits
+    if everywhere >= int(config["STAFF_ACCOUNT_FAILURES"]):
+        return not limits.staff_slowed_try(email, address, stage)
+    return False
+
+
+def _failed(email: str) -> None:
+    staff_cases.sign_in_failed(email)
+    limits.staff_failure(email, limits.client_address())
+
+
+def _security_event(kind: str, email: str, user: StaffUser | None) -> None:
+    """A refused try, in the audit log: the account if there is one, and the typed
+    address only as a fingerprint."""
+    record_security_event(
+        kind, actor_type="staff" if user is not None else "anonymous",
+        actor_id=str(user.id) if user is not None else None,
+        subject=f"staff:{user.id}" if user is not None else "unknown account",
+        detail={"email": email_fingerprint(email)})
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -67,10 +104,14 @@ def sign_in() -> Response | str:
         email = form.email.data or ""
         user = find_staff_by_email(email)
         ok = auth.check_password(user, form.password.data or "")  # always runs argon2
-        if _locked(email) or not ok or user is None or not user.active:
-            staff_cases.sign_in_failed(email)
+        locked = _locked(email, "password")
+        if locked or not ok or user is None or not user.active:
+            _failed(email)
+            _security_event(LOCKED_OUT if locked else SIGN_IN_FAILED, email, user)
             problem = _refused()
         else:
+            if auth.needs_rehash(user):  # argon2's cost changed since it was hashed
+                staff_cases.password_rehashed(user, auth.hash_password(form.password.data or ""))
             session[auth.PENDING_KEY] = {"id": user.id, "at": int(time.time()),
                                          "next": (safe_next(request.args.get("next"))
                                                   if request.args.get("next") else None)}
@@ -91,18 +132,7 @@ def _pending_user() -> StaffUser | None:
 
 def _code_step(user: StaffUser, code: str) -> int | None:
     """The time step of a right code not used before, else None."""
-    if not user.totp_secret:
-        return None
-    totp = pyotp.TOTP(user.totp_secret)
-    code = "".join(ch for ch in code if ch.isdigit())
-    now = time.time()
-    for offset in (0, -1, 1):  # allow for a clock a little out
-        step = int(now // totp.interval) + offset
-        if totp.at(step * totp.interval) == code:
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return None  # a code works once
-            return step
-    return None
+    return auth.code_step(user, code)
 
 
 def _finish(user: StaffUser) -> Response:
@@ -117,9 +147,11 @@ def _check_code(user: StaffUser, form: CodeForm, *, enrolling: bool = False
     """(accepted, the problem to show if a code was sent and refused)."""
     if not form.validate_on_submit():
         return False, None
-    step = None if _locked(user.email) else _code_step(user, form.code.data or "")
+    locked = _locked(user.email, "code")
+    step = None if locked else _code_step(user, form.code.data or "")
     if step is None:
-        staff_cases.sign_in_failed(user.email)
+        _failed(user.email)
+        _security_event(LOCKED_OUT if locked else CODE_FAILED, user.email, user)
         return False, _refused()
     staff_cases.code_used(user, step, enrolling=enrolling)
     return True, None
@@ -152,7 +184,7 @@ def enrol() -> Response | str:
         return _finish(user)
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=user.email, issuer_name=current_app.config["SERVICE_NAME"])
-    qr = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704 - segno's own SVG
+    qr = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704 - segno's own SVG  # nosec B704
         scale=4, border=2, dark="#0b0c0c", light="#ffffff", svgclass="app-qr"))
     return render_template("staff/enrol.html", form=form, problem=problem, qr=qr,
                            secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)))

@@ -160,8 +160,15 @@ def upgrade() -> None:
                     ['state', 'priority', 'submitted_at', 'id'], unique=False)
 
 
+# SQLite keeps the name of a foreign key added with its column (ALTER TABLE ... ADD
+# COLUMN ... CONSTRAINT name REFERENCES) where reflection cannot read it: the convention
+# names it again, so batch mode can find it to drop it.
+FOREIGN_KEY_NAMES = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
+
+
 def downgrade() -> None:
-    with op.batch_alter_table('support_requests', schema=None) as batch_op:
+    with op.batch_alter_table('support_requests', schema=None,
+                              naming_convention=FOREIGN_KEY_NAMES) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_support_requests_assigned_to_id_staff_users'), type_='foreignkey')
         batch_op.drop_index('ix_support_requests_queue_order')
         batch_op.drop_index(batch_op.f('ix_support_requests_decided_at'))

@@ -92,7 +92,7 @@ def young_person_code(reference: str) -> str:
         scale=5, border=2, dark="#0b0c0c", light="#ffffff", omitsize=False,
         svgclass="app-qr", title=None)
     return render_template("public/consent/young_person_code.html", req=req, link=link,
-                           qr=Markup(svg), name=child_name(req))  # noqa: S704 - segno's SVG
+                           qr=Markup(svg), name=child_name(req))  # noqa: S704 - segno's SVG  # nosec B704
 
 
 # The young person answers -------------------------------------------------------------

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from portal.cases import drafts
 from portal.cases.requests import NotReady, add_contact_email, send
+from portal.common import errors
 from portal.common.access import public
 from portal.common.forms import BaseForm, email_field
 from portal.common.i18n import lazy_gettext as _l
@@ -36,9 +37,22 @@ def _step_url(step: steps.Question | None, **params: Any) -> str:
     return url_for("public.request_question", slug=step.slug, **params)
 
 
+SENT = "sent_request"  # what the confirmation page shows, for when the database is away
+WHO = "request_who"  # who the request is about ("who" answer), for the same reason
+
+
 def _remember_submitted(stored: SupportRequest) -> None:
     grants.sent_request(stored.reference,
                         by_young_person=stored.requester_role == "young_person")
+    session.pop("draft_id", None)
+    session.pop(WHO, None)
+    # The confirmation page never fails once the request is stored: if the database is
+    # away when it is shown, it is drawn from this (the latest request sent only).
+    session[SENT] = {"reference": stored.reference, "requester_role": stored.requester_role,
+                     "danger_now": bool(stored.danger_now),
+                     "contact_method": stored.contact_method,
+                     "contact_email": stored.contact_email,
+                     "contact_phone": stored.contact_phone}
 
 
 @bp.get("/request")
@@ -124,10 +138,14 @@ def request_question(slug: str) -> Response | str:
     step = steps.QUESTION_BY_SLUG.get(slug)
     if step is None:
         abort(404)
+    known: dict[str, Any] = {}  # the answers, once read
+    if request.method == "POST":
+        errors.on_unavailable(lambda: _question_not_saved(step, known))
     draft = current_draft()
     if draft is None:
         return redirect(url_for("public.request_start"))
     answers = dict(draft.answers or {})
+    known.update(answers)
     if not step.applies(answers):
         return redirect(_step_url(steps.step_after(slug, answers)))
     if _over_18(answers) and steps.comes_after(slug, "date-of-birth"):
@@ -162,6 +180,8 @@ def request_question(slug: str) -> Response | str:
             update["_warning"] = _warning(slug, update, answers, page)
             drafts.save_answers(draft, update)
             session.modified = True  # the cookie lives as long as the draft it points to
+            if after.get("who"):
+                session[WHO] = after["who"]
             return redirect(target)
         if saving:
             # Keep exactly what was typed, even if it is not finished yet.
@@ -193,6 +213,24 @@ def request_question(slug: str) -> Response | str:
     )
 
 
+def _question_not_saved(step: steps.Question, known: dict[str, Any]) -> tuple[str, int]:
+    """The question again, with what was just typed, when the database is away: nothing
+    was saved, and the page says so (drawn without the database)."""
+    answers = known or ({"who": session[WHO]} if session.get(WHO) else {})
+    form = step.form(formdata=request.form)
+    previous = steps.step_before(step.slug, answers) if known else None
+    return render_template(
+        f"public/request/{step.template}.html",
+        form=form, step=step, question=step.question(answers),
+        hint=step.hint(answers) if step.hint else None,
+        own=steps.is_self(answers), back_url=_step_url(previous) if previous else None,
+        changing=request.args.get("change") == "1",
+        progress=steps.progress(step.slug, answers) if known else None,
+        danger_warning=False, crisis_back=_here(), not_saved=True,
+        seconds=errors.retry_after(),
+    ), 503
+
+
 @bp.get("/request/over-18")
 @public
 def request_over_18() -> str:
@@ -205,16 +243,22 @@ def request_over_18() -> str:
 @bp.route("/request/check-answers", methods=["GET", "POST"])
 @public
 def request_check() -> Response | str:
+    known: dict[str, Any] = {}  # the answers, once read
+    key = request.form.get("submission_key", "") if request.method == "POST" else ""
     if request.method == "POST":
-        key = request.form.get("submission_key", "")
+        errors.on_unavailable(lambda: _not_sent(key, known))
         existing = find_request_by_idempotency_key(key) if key else None
         if existing is not None:
-            _remember_submitted(existing)
-            return redirect(url_for("public.request_sent", reference=existing.reference))
+            return _already_sent(existing)
     draft = current_draft()
     if draft is None:
+        # A click before this one may have sent it (and removed the draft) a moment ago.
+        existing = find_request_by_idempotency_key(key) if key else None
+        if existing is not None:
+            return _already_sent(existing)
         return redirect(url_for("public.request_start"))
     answers = draft.answers or {}
+    known.update(answers)
     if _over_18(answers):
         return redirect(url_for("public.request_over_18"))
     missing = steps.first_unanswered(answers)
@@ -231,15 +275,32 @@ def request_check() -> Response | str:
             if not_ready.over_18:
                 return redirect(url_for("public.request_over_18"))
             return redirect(_step_url(not_ready.question))
-        session.pop("draft_id", None)
-        session.pop("eligibility", None)  # it was about this child: not carried again
-        _remember_submitted(stored)
-        return redirect(url_for("public.request_sent", reference=stored.reference))
+        return _already_sent(stored)
     return render_template("public/request/check_answers.html", rows=steps.check_rows(answers),
-                           draft=draft,
+                           submission_key=draft.idempotency_key,
                            own=steps.is_self(answers),
                            back_url=_step_url(steps.applicable(answers)[-1]),
                            danger_warning=warning_on(answers, "check"), crisis_back=_here())
+
+
+def _already_sent(stored: SupportRequest) -> Response:
+    """Every click of Send, first or not, ends on the same confirmation page."""
+    session.pop("eligibility", None)  # it was about this child: not carried again
+    _remember_submitted(stored)
+    return redirect(url_for("public.request_sent", reference=stored.reference))
+
+
+def _not_sent(key: str, known: dict[str, Any]) -> tuple[str, int] | None:
+    """"Check your answers" again, when the database is away: the request has not been
+    sent yet, and pressing Send again sends it once (the same submission key)."""
+    if not key:
+        return None
+    return render_template(
+        "public/request/check_answers.html", rows=steps.check_rows(known) if known else [],
+        submission_key=key, own=steps.is_self(known),
+        back_url=_step_url(steps.applicable(known)[-1]) if known else None,
+        danger_warning=False, crisis_back=_here(), not_sent=True,
+        seconds=errors.retry_after()), 503
 
 
 class AddEmailForm(BaseForm):
@@ -268,7 +329,33 @@ def _sent_request(reference: str) -> SupportRequest:
 @bp.get("/request/sent/<reference>")
 @public
 def request_sent(reference: str) -> str:
+    if grants.may_see_confirmation(reference):
+        errors.on_unavailable(lambda: _sent_from_session(reference))
     return _sent_page(_sent_request(reference), AddEmailForm())
+
+
+class _Sent:
+    """What the confirmation page shows, as this browser's session remembers it."""
+
+    def __init__(self, known: dict[str, Any]) -> None:
+        self.reference = str(known["reference"])
+        self.requester_role = known.get("requester_role")
+        self.danger_now = bool(known.get("danger_now"))
+        self.contact_method = known.get("contact_method")
+        self.contact_email = known.get("contact_email")
+        self.contact_phone = known.get("contact_phone")
+
+
+def _sent_from_session(reference: str) -> str | None:
+    """The confirmation page without the database (it is away): the request is stored,
+    and this browser sent it, so the page is drawn from what its session remembers."""
+    known = session.get(SENT)
+    if not isinstance(known, dict) or known.get("reference") != reference:
+        return None
+    return render_template("public/request/sent.html", stored=_Sent(known),
+                           form=AddEmailForm(),
+                           weeks=current_app.config["DECISION_TARGET_WEEKS"],
+                           email_added=False)
 
 
 @bp.post("/request/sent/<reference>/email")
