@@ -30,6 +30,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"!!! {line}", red=True, bold=True)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each process tells the main one what it could not run.
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["dsr_missing"] = list(_missing)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for line in getattr(node, "workeroutput", {}).get("dsr_missing", []):
+        if line not in _missing:
+            _missing.append(line)
+
+
 def missing_dependency(what: str, required: bool) -> None:
     """Skip loudly, or fail when CI says the dependency is required."""
     message = f"{what} is not available: these tests did NOT run"

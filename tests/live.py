@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -31,9 +32,20 @@ def migrate(database_url: str) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = 2, app: str = "portal:create_app()",
-             threads: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve the app on a free port; yields its base URL. Stops the server afterwards."""
+def gunicorn(database_url: str, *, workers: int | None = None,
+             app: str = "portal:create_app()", threads: int | None = None,
+             extra_env: dict[str, str] | None = None,
+             config: str | None = None, output: Any = None) -> Iterator[str]:
+    """Serve the app on a free port; yields its base URL. Stops the server afterwards.
+
+    `config`: a gunicorn configuration file (deploy/gunicorn.conf.py), read first; the
+    options here override it (workers and threads only when given: without a config
+    file, 2 workers of 1 thread). `output`: a file for the server's stdout and stderr."""
+    if config is None:
+        workers = 2 if workers is None else workers
+        threads = 1 if threads is None else threads
+    sizes = [*(["--workers", str(workers)] if workers is not None else []),
+             *(["--threads", str(threads)] if threads is not None else [])]
     port = free_port()
     env = {
         **os.environ,
@@ -44,11 +56,12 @@ def gunicorn(database_url: str, *, workers: int = 2, app: str = "portal:create_a
         **(extra_env or {}),
     }
     command = [
-        str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--threads", str(threads), "--no-control-socket", "--log-level", "warning",
+        str(GUNICORN), *(["--config", config] if config else []),
+        "--bind", f"127.0.0.1:{port}", *sizes,
+        "--no-control-socket", "--log-level", "warning",
         "--timeout", "60", app,
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)

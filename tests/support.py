@@ -139,3 +139,15 @@ def flatten(data: dict[str, Any]) -> list[tuple[str, str]]:
         values: Iterable[Any] = value if isinstance(value, list) else [value]
         pairs.extend((key, str(v)) for v in values)
     return pairs
+
+
+# What production needs beyond a secret and a database, every detail real (phone numbers
+# Ofcom keeps for drama; tests/integration/test_production_settings.py checks each one).
+REAL_DETAILS = {
+    "ORGANISATION_NAME": "Northfield Integrated Care Board",
+    "CRISIS_LINE_PHONE": "0808 157 0192", "CRISIS_LINE_HOURS": "Every day, 8am to midnight",
+    "CONTACT_PHONE": "0113 496 0123", "CONTACT_EMAIL": "dsr.team@nhs.net",
+    "BASE_URL": "https://dsr.northfield.nhs.uk", "MAIL_SERVER": "smtp.northfield.nhs.uk",
+    "MAIL_FROM": "dsr.noreply@nhs.net",
+    "TOTP_ENCRYPTION_KEYS": "kHjvDfr-Hbp1DBnc95hE1Yd-wj1FVqM0xSQiaaTu0nk=",
+}

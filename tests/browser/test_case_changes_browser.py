@@ -338,7 +338,7 @@ def test_a_childs_no_is_told_truthfully_and_staff_weigh_it_before_adding_them(
     page.get_by_role("link", name="Go ahead: record why").click()
     clean(page, "go ahead despite the child's view")
     page.get_by_role("button", name="Record the decision").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    page.locator(".govuk-error-summary").wait_for(state="visible", timeout=10_000)
     clean(page, "go ahead, with an error")
     page.get_by_label("Why go ahead?").fill(
         "Talked with Robin and the family; a keyworker will meet Robin first.")
@@ -389,7 +389,7 @@ def test_the_keyworker_and_cetr_dates_form_saves_and_keeps_what_was_typed(
     _date_box(page, "Last C(E)TR (optional)", "Month").fill(str(last.month))
     page.get_by_role("button", name="Save", exact=True).click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    summary.wait_for(state="visible", timeout=10_000)
     problem = summary.get_by_role("link")
     assert problem.count() == 1 and "year" in problem.inner_text()
     clean(page, "dates form, with an error")

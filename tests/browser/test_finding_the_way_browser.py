@@ -129,7 +129,8 @@ def test_a_family_with_only_a_phone_number_adds_an_email_to_follow_online(page):
     assert "cannot follow your request online yet" in main.inner_text()
 
     page.get_by_role("button", name="Add email address").click()  # nothing typed
-    assert page.get_by_role("alert").filter(has_text="There is a problem").is_visible()
+    page.get_by_role("alert").filter(has_text="There is a problem").wait_for(
+        state="visible", timeout=10_000)
     assert page.title().startswith("Error:")
     _accessible(page, "confirmation, email missing")
 

@@ -126,7 +126,8 @@ def test_a_parent_completes_the_journey_and_every_page_passes_axe(page):
         _continue(page)
         assert page.url.endswith(f"/request/{slug}"), slug
         summary = page.locator(".govuk-error-summary")
-        assert summary.is_visible(), slug
+        # The page posts back to itself: wait for the answer rather than read the old page.
+        summary.wait_for(state="visible", timeout=10_000)
         # GOV.UK Frontend moves focus to the summary so a screen reader reads it.
         assert page.evaluate(
             "() => document.activeElement.closest('.govuk-error-summary') !== null"), slug

@@ -23,7 +23,7 @@ def make_staff(app: Any, role: str, *, enrolled: bool = True, name: str | None =
                ) -> StaffUser:
     from portal.cases import staff as staff_cases
     from portal.cases.operation import Actor
-    from portal.common.auth import hash_password
+    from portal.common.auth import encrypt_secret, hash_password
     from portal.data.staff import Role
 
     db = app.extensions["sqlalchemy"]
@@ -32,14 +32,17 @@ def make_staff(app: Any, role: str, *, enrolled: bool = True, name: str | None =
             Actor.system("tests"), email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
             name=name or f"{role.replace('_', ' ').title()} {next(_numbers)}",
             role=Role(role), password_hash=hash_password(PASSWORD))
+        secret = pyotp.random_base32()
         if enrolled:
             with by_hand():
-                user.totp_secret = pyotp.random_base32()
+                user.totp_secret = encrypt_secret(secret)  # stored encrypted, as the app does
                 user.totp_confirmed_at = utcnow()
                 db.session.flush()
         db.session.commit()
         db.session.refresh(user)
         db.session.expunge(user)
+    if enrolled:
+        user.totp_secret = secret  # the detached copy holds what the person's app holds
     return user
 
 

@@ -54,6 +54,9 @@ class Browser:
             self.cookie = cookie.split(";", 1)[0]
         return response.status, response.getheader("Location") or "", text
 
+    def close(self) -> None:
+        self.connection.close()
+
     def post_form(self, path: str, data: list[tuple[str, str]]) -> tuple[int, str, str]:
         status, _, page = self.request("GET", path)
         assert status == 200, (path, status)
@@ -64,6 +67,13 @@ class Browser:
 def _one_request(base: str, n: int) -> tuple[str, str] | None:
     """Fill in and send one request; (submission key, reference) once acknowledged."""
     browser = Browser(base)
+    try:
+        return _fill_in_and_send(browser, base, n)
+    finally:
+        browser.close()
+
+
+def _fill_in_and_send(browser: Browser, base: str, n: int) -> tuple[str, str] | None:
     status, _, page = browser.request("GET", "/request")
     token = CSRF_RE.search(page).group(1)
     browser.request("POST", "/request/start", urlencode({"csrf_token": token}))
@@ -81,6 +91,7 @@ def _one_request(base: str, n: int) -> tuple[str, str] | None:
         _, _, fresh = retry.request("GET", "/request")
         again = urlencode({"csrf_token": CSRF_RE.search(fresh).group(1), "submission_key": key})
         status, second, _ = retry.request("POST", "/request/check-answers", again)
+        retry.close()
         assert second == location, (second, location)
     if status != 302 or "/request/sent/" not in location:
         return None

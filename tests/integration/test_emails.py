@@ -91,6 +91,17 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "staff_consent_withdrawn": ("staff_consent_withdrawn", {
         "reference": REFERENCE, "link": STAFF_LINK}),
     "staff_childs_view": ("staff_childs_view", {"reference": REFERENCE, "link": STAFF_LINK}),
+    "staff_set_up": ("staff_set_up", {
+        "link": f"{BASE}/staff/set-up/{TOKEN}", "hours": 72,
+        "sign_in_url": f"{BASE}/staff/sign-in"}),
+    "staff_role_changed": ("staff_role_changed", {
+        "name": "Rhea Manager", "email": "rhea.manager@example.org",
+        "role_name": "Register manager", "before_name": "Triage officer", "by": "Ada Admin",
+        "link": f"{BASE}/staff/admin/staff"}),
+    "staff_role_changed--new_account": ("staff_role_changed", {
+        "name": "Rhea Manager", "email": "rhea.manager@example.org",
+        "role_name": "Register manager", "before_name": None, "by": "create-staff",
+        "link": f"{BASE}/staff/admin/staff"}),
 }
 
 

@@ -275,7 +275,9 @@ def _counts(app):
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
-def test_each_role_gets_the_right_answer_and_refusals_write_nothing(app, subjects, role):
+def test_each_role_gets_the_right_answer_and_refusals_change_nothing(app, subjects, role):
+    """A refused change leaves every record as it was; the only trace is one security
+    event in the audit log when someone signed in was refused."""
     client = app.test_client()
     if role:
         sign_in(client, make_staff(app, role))
@@ -294,7 +296,17 @@ def test_each_role_gets_the_right_answer_and_refusals_write_nothing(app, subject
         status = client.post(path, data={"csrf_token": token, "release": "1",
                                           "note-body": "x", "note-version": "1"}).status_code
         assert status == (302 if role is None else 403), (role, path, status)
-        assert _counts(app) == before, (role, path)
+        after = _counts(app)
+        assert after[1:] == before[1:], (role, path)
+        assert after[0] == before[0] + (0 if role is None else 1), (role, path)
+        if role is not None:
+            assert _last_event(app) == "access.forbidden", (role, path)
+
+
+def _last_event(app):
+    with app.app_context():
+        return _db(app).session.scalar(
+            sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1))
 
 
 def test_an_admin_sees_no_child_records(app, subjects):

@@ -8,6 +8,7 @@ import pyotp
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
+from portal.common.auth import decrypt_secret
 from portal.data.staff import SignInAttempt, StaffUser
 from tests.integration.staff_support import (
     PASSWORD,
@@ -35,7 +36,8 @@ def test_first_sign_in_sets_up_codes_with_a_qr_code(app, client):
     assert client.get("/staff/queue").status_code == 200
     with app.app_context():
         stored = app.extensions["sqlalchemy"].session.get(StaffUser, user.id)
-        assert stored.totp_confirmed_at is not None and stored.totp_secret == key
+        assert stored.totp_confirmed_at is not None
+        assert stored.totp_secret != key and decrypt_secret(stored.totp_secret) == key
 
 
 def test_the_same_answer_for_unknown_users_wrong_passwords_and_wrong_codes(app, client):
@@ -140,36 +142,3 @@ def test_idle_for_30_minutes_or_signed_in_for_12_hours_means_signing_in_again(ap
     with client.session_transaction() as session:
         session["auth_times"] = [int(time.time()) - 12 * 3600 - 5, int(time.time())]
     assert client.get("/staff/queue").status_code == 302
-
-
-def test_staff_passwords_must_be_long_and_uncommon(app, client):
-    admin = make_staff(app, "admin")
-    sign_in(client, admin)
-    for password, message in (("short-one", "12 characters or more"),
-                              ("Password123456!", "too common"),
-                              ("liverpool2024!", "too common")):
-        page = client.submit("/staff/admin/staff/new", {
-            "name": "New Person", "email": "new.person@example.org", "role": "triage_officer",
-            "password": password})
-        html = page.get_data(as_text=True)
-        assert page.status_code == 200 and message in html
-        assert password not in html  # a password is never sent back to the page
-    made = client.submit("/staff/admin/staff/new", {
-        "name": "New Person", "email": f"new.{admin.id}@example.org", "role": "triage_officer",
-        "password": "Tricky-Heron-Meadow-9"})
-    assert made.status_code == 302
-
-
-def test_create_staff_command(app):
-    runner = app.test_cli_runner()
-    weak = runner.invoke(args=["create-staff", "weak@example.org", "--name", "Weak",
-                               "--role", "admin", "--password", "password12345"])
-    assert weak.exit_code != 0 and "common" in weak.output
-    email = f"cli.{time.time_ns()}@example.org"
-    made = runner.invoke(args=["create-staff", email, "--name", "Cli Person", "--role",
-                               "register_manager", "--password", "Tricky-Heron-Meadow-9"])
-    assert made.exit_code == 0, made.output
-    with app.app_context():
-        stored = app.extensions["sqlalchemy"].session.scalars(
-            sa.select(StaffUser).where(StaffUser.email == email)).one()
-        assert stored.password_hash.startswith("$argon2id$")

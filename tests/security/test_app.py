@@ -18,7 +18,7 @@ from portal.data import audit
 from portal.data.base import Base
 from portal.data.outbox import OutboxMessage
 from portal.extensions import db
-from tests.support import by_hand
+from tests.support import REAL_DETAILS, by_hand
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +60,16 @@ def test_production_refuses_to_start_without_a_secret_and_a_database(environ):
         load({"PORTAL_ENV": "production", **environ})
 
 
+
+
 def test_production_settings_are_taken_from_the_environment():
-    config = load({"PORTAL_ENV": "production", "SECRET_KEY": "s" * 40,
+    config = load({"PORTAL_ENV": "production", "SECRET_KEY": "s" * 40, **REAL_DETAILS,
                    "DATABASE_URL": "postgres://u@db/dsr", "DRAFT_TTL_DAYS": "14"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/dsr"
     assert config["DRAFT_TTL_DAYS"] == 14
     assert config["SESSION_COOKIE_SECURE"] is True
     with pytest.raises(ConfigError):
-        load({"PORTAL_ENV": "production", "SECRET_KEY": "s" * 40,
+        load({"PORTAL_ENV": "production", "SECRET_KEY": "s" * 40, **REAL_DETAILS,
               "DATABASE_URL": "sqlite:///x.db", "DRAFT_TTL_DAYS": "soon"})
 
 

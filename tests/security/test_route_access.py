@@ -89,6 +89,8 @@ ACCESS: dict[str, str] = {
     "staff.sign_in": "public",  # /staff/sign-in
     "staff.code": "public",  # /staff/sign-in/code
     "staff.enrol": "public",  # /staff/sign-in/set-up-codes
+    "staff.set_up": "public",  # /staff/set-up/<token> (the emailed set-up link)
+    "staff.set_up_done": "public",  # /staff/set-up/done
     "staff.sign_out": "public",  # /staff/sign-out
     # Staff: every role lands somewhere from here.
     "staff.home": ANY_STAFF,  # /staff/
@@ -127,19 +129,33 @@ ACCESS: dict[str, str] = {
     "staff.attention": CASEWORK,  # /staff/attention
     "staff.meeting": CASEWORK,  # /staff/meeting
     "staff.dashboard": CASEWORK,  # /staff/dashboard
+    # Staff: emails given up on, and sending them again (register managers here, admins in
+    # their own area; the list names no child and never shows what an email said).
+    "staff.emails": MANAGER,  # /staff/emails
+    "staff.emails_send_again": MANAGER,  # /staff/emails/send-again
+    "staff.admin_emails": ADMIN,  # /staff/admin/emails
+    "staff.admin_emails_send_again": ADMIN,  # /staff/admin/emails/send-again
+    # Running the service: load balancers and monitoring (no session, no personal data;
+    # /metrics answers only with its own bearer token, and is off without one).
+    "health.healthz": "public",  # /healthz
+    "health.readyz": "public",  # /readyz
+    "health.metrics": "public",  # /metrics
     # Staff admin: admins only (and admins see no child records).
     "staff.admin_staff": ADMIN,  # /staff/admin/staff
     "staff.admin_staff_new": ADMIN,  # /staff/admin/staff/new
     "staff.admin_staff_change": ADMIN,  # /staff/admin/staff/<int:staff_id>/<any(...):change>
+    "staff.admin_staff_role": ADMIN,  # /staff/admin/staff/<int:staff_id>/role
+    "staff.admin_staff_set_up_link": ADMIN,  # /staff/admin/staff/<int:staff_id>/set-up-link
 }
 
 STAFF_SIGN_IN_PAGES = {"/staff/sign-in", "/staff/sign-in/code", "/staff/sign-in/set-up-codes",
-                       "/staff/sign-out"}
+                       "/staff/sign-out", "/staff/set-up/<token>", "/staff/set-up/done"}
 FAMILY_SIGN_IN_PAGES = {"/account/sign-in", "/account/sign-in/check-your-email",
                         "/account/sign-in/<token>", "/account/sign-out", "/account/signed-out"}
 MANAGER_ONLY_PAGES = {"/staff/audit", "/staff/register/export.csv",
                       "/staff/register/<int:entry_id>/release",
-                      "/staff/requests/<int:request_id>/consent-finding"}
+                      "/staff/requests/<int:request_id>/consent-finding",
+                      "/staff/emails", "/staff/emails/send-again"}
 
 
 def routes(app: Flask) -> list[Rule]:
