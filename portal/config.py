@@ -320,6 +320,10 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
                         "amber": _int(env, "REVIEW_DAYS_AMBER", 28),
                         "green": _int(env, "REVIEW_DAYS_GREEN", 91)},
         "CETR_MONTHS_BLUE": _int(env, "CETR_MONTHS_BLUE", 3),
+        # A C(E)TR after an admission is due within this many days; its papers reach the
+        # panel at least this many hours before it.
+        "CETR_POST_ADMISSION_DAYS": _int(env, "CETR_POST_ADMISSION_DAYS", 14),
+        "CETR_PAPERS_HOURS": _int(env, "CETR_PAPERS_HOURS", 24),
         # A local rule: after leaving hospital a child stays Red for at least this long.
         "RED_AFTER_DISCHARGE_DAYS": _int(env, "RED_AFTER_DISCHARGE_DAYS", 14),
         "QUEUE_PAGE_SIZE": _int(env, "QUEUE_PAGE_SIZE", 25),

@@ -52,6 +52,8 @@ CATALOGUE: dict[str, Email] = {
     "decision_declined": Email(_l("Our decision about your request: %(reference)s"),
                                "decision_declined"),
     "meeting_outcome": Email(_l("Your register review: %(reference)s"), "meeting_outcome"),
+    "cetr_booked": Email(_l("A review has been booked: %(reference)s"), "cetr_booked"),
+    "cetr_outcome": Email(_l("The outcome of a review: %(reference)s"), "cetr_outcome"),
     "reminder_yearly_check": Email(
         _l("Do you still want support from the register? %(reference)s"), "consent_reminder"),
     "reminder_turned_16": Email(_l("Turning 16: their own consent is needed %(reference)s"),

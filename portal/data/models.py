@@ -1,6 +1,7 @@
 """Import every model so the metadata (and Alembic) knows all tables."""
 
 from portal.data.audit import AuditEvent
+from portal.data.cetr import CetrRecommendation, CetrReview
 from portal.data.consent import Consent, ConsentText, ConsentWithdrawal, StaffFindingRecord
 from portal.data.drafts import Draft, EmailLink
 from portal.data.family import EvidenceDocument, FamilyAccess, FamilyAccount, FamilyUpdate
@@ -12,7 +13,8 @@ from portal.data.staff import SignInAttempt, StaffUser
 from portal.data.stats import RegisterStat
 
 __all__ = [
-    "AuditEvent", "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
+    "AuditEvent", "CetrRecommendation", "CetrReview",
+    "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
     "EvidenceDocument", "FamilyAccess", "FamilyAccount", "FamilyUpdate", "JobRun", "OutboxMessage",
     "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote", "RegisterStat",
     "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",

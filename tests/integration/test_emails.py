@@ -83,6 +83,11 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
                      "Read about it at https://services.example.org/autism."}),
     "meeting_outcome": ("meeting_outcome", {
         "reference": REFERENCE, "req": REQ, "by": date(2026, 12, 3)}),
+    "cetr_booked": ("cetr_booked", {
+        "reference": REFERENCE, "req": REQ,
+        "when": datetime(2026, 12, 8, 10, 30, tzinfo=UTC)}),
+    "cetr_outcome": ("cetr_outcome", {
+        "reference": REFERENCE, "req": REQ, "held_on": date(2026, 12, 8)}),
     "reminder_yearly_check": ("reminder_yearly_check", _reminder("yearly_check")),
     "reminder_turned_16": ("reminder_turned_16", _reminder(
         "turned_16", f"{BASE}/young-person/start/{TOKEN}")),

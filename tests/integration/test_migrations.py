@@ -110,6 +110,13 @@ def fill_every_table() -> None:
     family = Actor.family(demo.contact_email)
     register.add_action(entry, triage, "Book a meeting", "Keyworker", date.today())
     register.add_note(entry, triage, "Spoke to the school.")
+    from portal.cases import cetr
+    live = db.session.scalars(sa.select(RegisterEntry).where(
+        RegisterEntry.closed_at.is_(None)).order_by(RegisterEntry.id)).first()
+    review = cetr.request_review(live, triage, kind="community", reason="At risk",
+                                 due_by=date.today())
+    cetr.record_outcome(review, live, triage, held_on=date.today(), outcome="A plan.",
+                        panel_notes=None, recommendations=[("Assess", "CAMHS", date.today())])
     request_cases.message_from_staff(demo, triage, "Can we call you on Tuesday?")
     family_cases.ask(demo, family, "cetr", None)
     family_cases.evidence_issued(req, triage, entry.rating)
