@@ -98,7 +98,9 @@ def no_js_page(browser: Any, live_server: str) -> Iterator[Any]:
 
 
 def axe_violations(page: Any) -> list[str]:
-    """WCAG 2.2 A and AA problems axe-core finds on the page as it is now."""
+    """WCAG 2.2 A and AA problems axe-core finds on the page as it is now (once it has
+    loaded: a click that navigates returns when the new page starts to arrive)."""
+    page.wait_for_load_state()
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, so the page's CSP does not apply.
         page.evaluate(AXE_PATH.read_text() + "\n;undefined")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
 from tests.browser.test_consent_browser import mail_link, send_request, state_of
@@ -143,7 +144,7 @@ def show_code_on_screen(page: Any, name: str) -> str:
     clean(page, "how to ask the young person")
     page.get_by_label("Show a code on this screen").check()
     page.get_by_role("button", name="Continue").click()
-    assert page.locator("svg.app-qr").is_visible()
+    expect(page.locator("svg.app-qr")).to_be_visible()
     clean(page, "QR code")
     link = page.locator("#young-person-link").inner_text().strip()
     return re.sub(r"^https?://[^/]+", "", link)
@@ -357,7 +358,7 @@ def _date_box(page: Any, legend: str, part: str) -> Any:
 
 def _open_details(page: Any) -> None:
     page.get_by_text("Keyworker, review and C(E)TR dates").click()
-    assert page.get_by_label("Keyworker", exact=True).is_visible()
+    expect(page.get_by_label("Keyworker", exact=True)).to_be_visible()
 
 
 def test_the_keyworker_and_cetr_dates_form_saves_and_keeps_what_was_typed(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
 from tests.support import flatten, parent_answers, years_ago
@@ -102,7 +103,7 @@ def test_a_parent_signs_and_the_young_person_answers_on_their_own_phone(
     clean(page, "how to ask the young person")
     page.get_by_label("Show a code on this screen").check()
     page.get_by_role("button", name="Continue").click()
-    assert page.locator("svg.app-qr").is_visible()
+    expect(page.locator("svg.app-qr")).to_be_visible()
     clean(page, "QR code")
     link = page.locator("#young-person-link").inner_text().strip()
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
 from tests.support import years_ago
@@ -116,8 +117,8 @@ def _send(page: Any) -> None:
 def test_a_family_with_only_a_phone_number_adds_an_email_to_follow_online(page):
     page.goto("/")
     _accessible(page, "home")
-    assert page.get_by_role("contentinfo").get_by_role(
-        "link", name="Follow your request").is_visible()
+    expect(page.get_by_role("contentinfo").get_by_role(
+        "link", name="Follow your request")).to_be_visible()
     page.get_by_role("main").get_by_role("link", name="Follow your request").click()
     assert page.url.endswith("/account/sign-in")
 
@@ -148,12 +149,12 @@ def test_a_family_with_only_a_phone_number_adds_an_email_to_follow_online(page):
 
 def _help_now_warning(page: Any, crisis_phone: str) -> None:
     warning = page.get_by_role("region", name="Important")
-    assert warning.is_visible()
+    expect(warning).to_be_visible()
     assert "do not wait" in warning.inner_text().lower()
     for name, number in (("999", "999"), ("NHS 111", "111"),
                          (crisis_phone, re.sub(r"[^\d+]", "", crisis_phone))):
         link = warning.get_by_role("link", name=name, exact=True)
-        assert link.is_visible(), name
+        expect(link).to_be_visible()
         assert link.get_attribute("href") == f"tel:{number}", name
 
 
@@ -218,7 +219,8 @@ def test_from_a_question_to_the_crisis_page_and_back(page):
     assert page.get_by_role("link", name="999", exact=True).get_attribute("href") == "tel:999"
     page.get_by_role("link", name="Go back to your request", exact=True).click()
     assert page.url.endswith("/request/postcode")
-    assert page.get_by_role("heading", name="What is the postcode where they live?").is_visible()
+    expect(page.get_by_role("heading", name="What is the postcode where they live?")
+           ).to_be_visible()
     _accessible(page, "back on the question")
     # Opened from anywhere else, the crisis page offers no way back to a request.
     page.goto("/")
@@ -232,10 +234,10 @@ def test_long_answers_count_the_characters_left(page):
     _start(page)
     journey = _journey(ORDINARY, PHONE_ONLY)
     _answer(page, journey, until="tried")
-    assert page.get_by_text("Question 13 of 19").is_visible()
+    expect(page.get_by_text("Question 13 of 19")).to_be_visible()
     page.get_by_label("What has been tried so far?").fill("Short days")
-    assert page.get_by_text("You have 4,990 characters remaining").is_visible()
+    expect(page.get_by_text("You have 4,990 characters remaining")).to_be_visible()
     _accessible(page, "counting")
     page.get_by_label("What has been tried so far?").fill("x" * 5003)
-    assert page.get_by_text("You have 3 characters too many").is_visible()
+    expect(page.get_by_text("You have 3 characters too many")).to_be_visible()
     _accessible(page, "too many")

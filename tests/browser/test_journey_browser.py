@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
 from tests.support import years_ago
@@ -166,12 +167,12 @@ def test_the_crisis_link_is_one_tap_away_on_a_phone(browser, live_server):
         page = context.new_page()
         page.goto("/request")
         link = page.get_by_role("link", name="Need help now?")
-        assert link.is_visible()
+        expect(link).to_be_visible()
         box = link.bounding_box()
         assert box["y"] < 640  # on the first screen, no scrolling
         link.click()
         assert page.url.endswith("/help-now")
-        assert page.locator("a[href='tel:999']").is_visible()
+        expect(page.locator("a[href='tel:999']")).to_be_visible()
         # Nothing on the page is wider than a small phone screen.
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
         assert axe_violations(page) == []

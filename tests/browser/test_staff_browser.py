@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations
 from tests.browser.test_consent_browser import send_request
@@ -63,7 +64,7 @@ def sign_in(page, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     assert page.url.endswith("/staff/sign-in/set-up-codes")
-    assert page.locator("svg.app-qr").is_visible()
+    expect(page.locator("svg.app-qr")).to_be_visible()
     clean(page, "set up codes")
     key = page.locator("#totp-key").inner_text().replace(" ", "")
     page.get_by_label("Code from the app").fill(pyotp.TOTP(key).now())

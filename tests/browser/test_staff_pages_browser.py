@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser.test_case_changes_browser import (
     Case,
@@ -181,7 +182,7 @@ def test_the_young_persons_pages_for_18_and_for_a_link_later(page, browser, live
         clean(phone, "thank you, link sent")
         phone.get_by_role("button", name="I have changed my mind").click()
         clean(phone, "change your mind")
-        assert phone.get_by_role("link", name="I do not want to withdraw").is_visible()
+        expect(phone.get_by_role("link", name="I do not want to withdraw")).to_be_visible()
 
         with live_db.begin() as connection:  # time passes: they are 18 now
             connection.execute(sa.text(

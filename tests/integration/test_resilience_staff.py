@@ -147,13 +147,16 @@ def _entry_row_held(app: Flask, entry_id: int) -> Iterator[Callable[[int], None]
             holder.execute(sa.text("SELECT id FROM register_entries WHERE id = :id "
                                    "FOR NO KEY UPDATE"), {"id": entry_id})
 
-            def until_waiting(count: int) -> None:
+            def until_waiting(count: int, threads: list[threading.Thread]) -> None:
+                """Waits (for a minute at most: a busy machine is slow to start threads)
+                until `count` sessions wait on a lock, or a save has already finished
+                without waiting (then the test's own assertions say what it got)."""
                 with engine.connect() as watcher:
-                    for _ in range(600):
+                    for _ in range(1200):
                         waiting = watcher.execute(sa.text(
                             "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                             "current_database() AND wait_event_type = 'Lock'")).scalar()
-                        if waiting >= count:
+                        if waiting >= count or not all(t.is_alive() for t in threads):
                             return
                         time.sleep(0.05)
                 raise AssertionError(f"{count} saves never queued for the entry")
@@ -184,7 +187,7 @@ def test_two_saves_at_the_same_moment_one_stands_the_other_is_told(app, backend)
         with _entry_row_held(app, entry_id) as until_waiting:
             for thread in saves:
                 thread.start()
-            until_waiting(2)
+            until_waiting(2, saves)
     else:  # SQLite writes one at a time: the second reads the first's version
         for thread in saves:
             thread.start()
