@@ -211,13 +211,11 @@ def papers_sent(review: store.CetrReview, entry: RegisterEntry, actor: Actor, *,
     """The papers went to the panel: only with valid consent now. Late is allowed, and
     marked. Returns whether they were late."""
     require_role(actor, *CASEWORK)
+    if not status_for(_request(entry)).valid:
+        raise NoConsent(str(review.id))  # nothing changed: papers_refused records it
     _open(review, entry)
     if review.booked_for is None or review.papers_due_at is None:
         raise NotBooked(str(review.id))
-    if not status_for(_request(entry)).valid:
-        audit.record(actor, "cetr.papers_refused", "register_entry", entry.id,
-                     review=review.id, why="no_valid_consent")
-        raise NoConsent(str(review.id))
     moment = now or utcnow()
     review.papers_sent_at = moment
     review.papers_sent_by = actor.name or actor.kind
@@ -226,6 +224,13 @@ def papers_sent(review: store.CetrReview, entry: RegisterEntry, actor: Actor, *,
     audit.record(actor, "cetr.papers_sent", "register_entry", entry.id, review=review.id,
                  late=review.papers_late)
     return review.papers_late
+
+
+@operation
+def papers_refused(review: store.CetrReview, entry: RegisterEntry, actor: Actor) -> None:
+    """Someone tried to send papers without valid consent: on the record."""
+    audit.record(actor, "cetr.papers_refused", "register_entry", entry.id, review=review.id,
+                 why="no_valid_consent")
 
 
 @operation

@@ -133,3 +133,10 @@ def blue_without_review(by: date, limit: int) -> tuple[list[RegisterEntry], int]
     rows = db.session.scalars(select(RegisterEntry).where(*where).order_by(
         RegisterEntry.cetr_next_on, RegisterEntry.id).limit(limit))
     return list(rows), int(total or 0)
+
+
+def for_family(entry_id: int) -> list[tuple[CetrReview, list[RegisterAction]]]:
+    """What the family sees: each review not cancelled, newest first, with the
+    recommendations of those held (never the panel's notes: the template leaves them)."""
+    return [(review, recommendations_of(review.id) if review.held_on else [])
+            for review in reviews_for(entry_id) if review.cancelled_at is None]

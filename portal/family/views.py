@@ -16,6 +16,7 @@ from portal.cases import requests as request_cases
 from portal.common.auth import current_family_email, family_only
 from portal.common.forms import BaseForm, long_text
 from portal.common.i18n import lazy_gettext as _l
+from portal.data import cetr as cetr_store
 from portal.data import consent as consent_store
 from portal.data import family as store
 from portal.data import register as entries
@@ -89,6 +90,7 @@ def _request_page(req: SupportRequest, form: ReplyForm) -> str:
         "family/request.html", req=req, steps=timeline_for(req.id),
         status=consent_store.status_for(req), entry=released, keyworker=keyworker(entry),
         actions=entries.actions_for(released.id) if released else [],
+        cetrs=cetr_store.for_family(entry.id) if entry is not None else [],
         messages=messages_for(req.id), updates=store.updates_for(req.id),
         my_consents=[(c, w) for c, w in consent_store.consents_signed_by(req.id, _email())
                      if w is None],

@@ -16,6 +16,7 @@ from portal.staff import (  # noqa: E402,F401
     admin,
     audit_log,
     casework,
+    cetr,
     consent,
     decisions,
     emails,

@@ -129,6 +129,14 @@ ACCESS: dict[str, str] = {
     "staff.attention": CASEWORK,  # /staff/attention
     "staff.meeting": CASEWORK,  # /staff/meeting
     "staff.dashboard": CASEWORK,  # /staff/dashboard
+    # Staff: C(E)TRs from request to outcome (triage officers and register managers).
+    "staff.cetr_list": CASEWORK,  # /staff/cetrs
+    "staff.cetr_request": CASEWORK,  # /staff/register/<int:entry_id>/cetrs/new
+    "staff.cetr_view": CASEWORK,  # /staff/cetrs/<int:review_id>
+    "staff.cetr_book": CASEWORK,  # /staff/cetrs/<int:review_id>/book
+    "staff.cetr_papers": CASEWORK,  # /staff/cetrs/<int:review_id>/papers
+    "staff.cetr_outcome": CASEWORK,  # /staff/cetrs/<int:review_id>/outcome
+    "staff.cetr_cancel": CASEWORK,  # /staff/cetrs/<int:review_id>/cancel
     # Staff: emails given up on, and sending them again (register managers here, admins in
     # their own area; the list names no child and never shows what an email said).
     "staff.emails": MANAGER,  # /staff/emails
