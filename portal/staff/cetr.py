@@ -119,7 +119,7 @@ class OutcomeForm(VersionedForm):
 
 for _n in range(1, RECOMMENDATION_SLOTS + 1):
     setattr(OutcomeForm, f"rec{_n}_what", long_text(
-        _l("Recommendation %(number)s", number=_n), what=_l("The recommendation")))
+        _l("What is recommended"), what=_l("The recommendation")))
     setattr(OutcomeForm, f"rec{_n}_who", short_text(_l("Who will do it"),
                                                     what=_l("Who will do it")))
     setattr(OutcomeForm, f"rec{_n}_by", DateField(
