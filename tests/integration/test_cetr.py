@@ -288,3 +288,24 @@ def test_only_casework_staff_see_and_change_cetrs(sqlite_app, sqlite_client, rol
         entry = other.get(f"/staff/register/{entry_id}").get_data(as_text=True)
         assert "Ask for a C(E)TR" not in entry and f"/staff/cetrs/{review_id}" not in entry
     assert client.get("/staff/cetrs/2000000000").status_code == 404
+
+
+def test_every_cetr_form_takes_anything(sqlite_app, sqlite_client):
+    """The review's forms, fuzzed as tests/integration/test_fuzz_forms.py fuzzes the rest
+    (its crawl has no review to open). Outcome and cancel end a review: each has its own."""
+    from tests.integration.test_fuzz_forms import forms_on, fuzz
+
+    app, client = sqlite_app, sqlite_client
+    _req, entry_id = on_register(app, client)
+    pages = []
+    for form in ("book", "papers", "outcome", "cancel"):
+        review_id = ask(client, entry_id, kind="community", reason="Strain.",
+                        **_day("due_by", date.today() + timedelta(days=9)))
+        assert book(client, review_id, date.today() + timedelta(days=5)).status_code == 302
+        pages.append(f"/staff/cetrs/{review_id}/{form}")
+    pages.append(f"/staff/register/{entry_id}/cetrs/new")
+    for path in pages:
+        found = [f for f in forms_on(path, client.get(path).get_data(as_text=True))
+                 if f.action.endswith(path)]
+        assert len(found) == 1, path
+        fuzz(client, found[0])
