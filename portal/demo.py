@@ -97,6 +97,9 @@ def seed_staff() -> list[tuple[Role, str, bool]]:
         staff_cases.code_secret(user)
         staff_cases.code_used(user, 0, enrolling=True)  # set up, as if by an app
         made.append((role, email, True))
+    from portal.cases.partners import seed_demo_agencies
+
+    seed_demo_agencies()
     return made
 
 

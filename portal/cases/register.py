@@ -118,14 +118,16 @@ def change_details(entry: RegisterEntry, actor: Actor, *, keyworker: str | None,
 
 @operation
 def add_action(entry: RegisterEntry, actor: Actor, description: str, owner: str,
-               due_on: date) -> RegisterAction:
+               due_on: date, agency_id: int | None = None) -> RegisterAction:
+    """`agency_id`: assigned to a partner agency, who accepts and closes it."""
     require_role(actor, *CASEWORK)
     action = RegisterAction(entry_id=entry.id, description=description, owner=owner,
-                            due_on=due_on, created_by=actor.name)
+                            due_on=due_on, created_by=actor.name, agency_id=agency_id)
     db.session.add(action)
     db.session.flush()
     _touch(entry)
-    audit.record(actor, "register.action", "register_entry", entry.id, action=action.id)
+    audit.record(actor, "register.action", "register_entry", entry.id, action=action.id,
+                 **({"agency": agency_id} if agency_id else {}))
     return action
 
 

@@ -77,6 +77,12 @@ class RegisterAction(Base):
     done_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Assigned to a partner agency (portal.data.partners), who accepts and closes it.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    accepted_at: Mapped[datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(200))
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    closing_note: Mapped[str | None] = mapped_column(Text)
 
 
 class RegisterNote(Base):

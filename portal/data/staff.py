@@ -6,7 +6,7 @@ import enum
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
@@ -36,6 +36,8 @@ class StaffUser(Timestamped, Base):
     # Bumped on sign-out and when disabled: every cookie with an older number stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_signed_in_at: Mapped[datetime | None]
+    # A partner account's agency (portal.data.partners): what it may act on.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
 
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}

@@ -109,6 +109,8 @@ def fill_every_table() -> None:
         SupportRequest.contact_email.is_not(None)).order_by(SupportRequest.id)).first()
     family = Actor.family(demo.contact_email)
     register.add_action(entry, triage, "Book a meeting", "Keyworker", date.today())
+    register.add_action(entry, triage, "Visit at home", "Social worker", date.today(),
+                        agency_id=find_staff_by_email("partner@demo.example").agency_id)
     register.add_note(entry, triage, "Spoke to the school.")
     from portal.cases import cetr
     live = db.session.scalars(sa.select(RegisterEntry).where(
@@ -117,6 +119,10 @@ def fill_every_table() -> None:
                                  due_by=date.today())
     cetr.record_outcome(review, live, triage, held_on=date.today(), outcome="A plan.",
                         panel_notes=None, recommendations=[("Assess", "CAMHS", date.today())])
+    from portal.cases import partners
+    partner = Actor.for_staff(find_staff_by_email("partner@demo.example"))
+    partners.add_update(live, partner, "We visited at home.")
+    partners.add_contribution(live, partner, "School has a plan ready.")
     request_cases.message_from_staff(demo, triage, "Can we call you on Tuesday?")
     family_cases.ask(demo, family, "cetr", None)
     family_cases.evidence_issued(req, triage, entry.rating)
