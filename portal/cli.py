@@ -92,6 +92,18 @@ def init_app(app: Flask) -> None:
         queued, no_email = _run_job("consent_reminders", daily, day)  # type: ignore[misc]
         click.echo(f"Queued {queued} reminder(s); {no_email} due with no email address.")
 
+    @app.cli.command("adult-handover")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as if it were this day (default: today).")
+    @click.option("--daily", is_flag=True, help="Run as that day's daily run: skipped if "
+                  "it has already run for that day (on any server).")
+    def adult_handover(today: object, daily: bool) -> None:
+        """Close the register entries of young people who are 18 (moved to the adult
+        register when their referral was accepted); their family and they are told."""
+        day = today.date() if today else None  # type: ignore[attr-defined]
+        closed = _run_job("adult_handover", daily, day)
+        click.echo(f"Closed {closed} entry(ies) of young people now 18.")
+
     @app.cli.command("create-staff")
     @click.argument("email")
     @click.option("--name", required=True)

@@ -56,6 +56,8 @@ WORDS: dict[str, dict[str, Any]] = {
         "moved_area": _l("Moved to another area"),
         "childs_view": _l("The child does not want to be on the register, and the team "
                           "agreed"),
+        "moved_to_adult_register": _l("Turned 18 and moved to the adult register"),
+        "turned_18": _l("Turned 18"),
     },
     # Who may follow the request (FamilyAccess.role).
     "access": {

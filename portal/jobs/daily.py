@@ -66,11 +66,19 @@ def _retention(_today: date | None) -> tuple[str, Any]:
     return str(summary if summary is not None else "Done."), summary
 
 
+def _adult_handover(today: date | None) -> tuple[str, Any]:
+    from portal.cases.handover import close_everyone_turned_18
+
+    closed = close_everyone_turned_18(today)
+    return f"Closed {closed} entry(ies) of young people now 18.", closed
+
+
 # Job name -> what it does with the day it runs for: (a line for the record, its result).
 DAILY: dict[str, Callable[[date | None], tuple[str, Any]]] = {
     "purge": _purge,
     "consent_reminders": _consent_reminders,
     "retention": _retention,
+    "adult_handover": _adult_handover,
 }
 
 

@@ -21,6 +21,7 @@ from portal.staff import (  # noqa: E402,F401
     decisions,
     emails,
     oversight,
+    handover,
     queue,
     register,
     sign_in,

@@ -92,6 +92,19 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "reminder_turned_16": ("reminder_turned_16", _reminder(
         "turned_16", f"{BASE}/young-person/start/{TOKEN}")),
     "reminder_adult_register": ("reminder_adult_register", _reminder("adult_register")),
+    "handover_invitation": ("handover_invitation", {
+        "reference": REFERENCE, "link": f"{BASE}/young-person/adult-register/{TOKEN}",
+        "days": 14}),
+    "handover_family": ("handover_family", {"reference": REFERENCE, "req": REQ,
+                                            "moved": True}),
+    "handover_family--not_moved": ("handover_family", {"reference": REFERENCE, "req": REQ,
+                                                       "moved": False}),
+    "handover_young_person": ("handover_young_person", {"reference": REFERENCE,
+                                                        "moved": True}),
+    "handover_young_person--not_moved": ("handover_young_person", {
+        "reference": REFERENCE, "moved": False}),
+    "staff_handover_answer": ("staff_handover_answer", {
+        "reference": REFERENCE, "link": STAFF_LINK}),
     "staff_message": ("staff_message", {"reference": REFERENCE, "link": STAFF_LINK}),
     "staff_consent_withdrawn": ("staff_consent_withdrawn", {
         "reference": REFERENCE, "link": STAFF_LINK}),

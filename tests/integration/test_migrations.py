@@ -123,6 +123,8 @@ def fill_every_table() -> None:
     partner = Actor.for_staff(find_staff_by_email("partner@demo.example"))
     partners.add_update(live, partner, "We visited at home.")
     partners.add_contribution(live, partner, "School has a plan ready.")
+    from portal.cases import handover
+    handover.fill_for_migration_test(live, triage)
     request_cases.message_from_staff(demo, triage, "Can we call you on Tuesday?")
     family_cases.ask(demo, family, "cetr", None)
     family_cases.evidence_issued(req, triage, entry.rating)

@@ -64,6 +64,11 @@ ACCESS: dict[str, str] = {
     "public.young_person_read": "public",  # /young-person
     "public.young_person_answer": "public",  # /young-person/answer
     "public.young_person_done": "public",  # /young-person/thank-you/<consent_id>
+    # The young person's say on being referred to the adult register: their own link.
+    "public.adult_referral_link": "public",  # /young-person/adult-register/<token>
+    "public.adult_referral_read": "public",  # /young-person/adult-register
+    "public.adult_referral_answer": "public",  # /young-person/adult-register/answer
+    "public.adult_referral_done": "public",  # /young-person/adult-register/thank-you
     # Withdrawing consent: public, from the emailed link or the browser that gave it.
     "public.withdraw_link": "public",  # /withdraw/link/<token>
     "public.withdraw_start": "public",  # /withdraw/start/<consent_id>
@@ -137,6 +142,14 @@ ACCESS: dict[str, str] = {
     "staff.cetr_papers": CASEWORK,  # /staff/cetrs/<int:review_id>/papers
     "staff.cetr_outcome": CASEWORK,  # /staff/cetrs/<int:review_id>/outcome
     "staff.cetr_cancel": CASEWORK,  # /staff/cetrs/<int:review_id>/cancel
+    # Staff: moving to the adult register at 18 (closing on the day: managers only).
+    "staff.handover_plan": CASEWORK,  # /staff/register/<int:entry_id>/adult-register/plan
+    "staff.handover_link": CASEWORK,  # /staff/register/<int:entry_id>/adult-register/link
+    # /staff/register/<int:entry_id>/adult-register/summary.pdf
+    "staff.handover_summary": CASEWORK,
+    # /staff/register/<int:entry_id>/adult-register/referral
+    "staff.handover_referral": CASEWORK,
+    "staff.handover_close": MANAGER,  # /staff/register/<int:entry_id>/adult-register/close
     # Staff: emails given up on, and sending them again (register managers here, admins in
     # their own area; the list names no child and never shows what an email said).
     "staff.emails": MANAGER,  # /staff/emails
