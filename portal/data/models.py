@@ -7,6 +7,7 @@ from portal.data.drafts import Draft, EmailLink
 from portal.data.family import EvidenceDocument, FamilyAccess, FamilyAccount, FamilyUpdate
 from portal.data.handover import AdultReferral, AdultReferralAnswer, TransitionPlan
 from portal.data.jobs import JobRun
+from portal.data.keyworkers import KeyworkerRead
 from portal.data.outbox import OutboxMessage
 from portal.data.partners import Agency, MeetingContribution, PartnerUpdate
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
@@ -18,6 +19,7 @@ __all__ = [
     "Agency", "AuditEvent", "CetrRecommendation", "CetrReview",
     "Consent", "ConsentText", "ConsentWithdrawal", "Draft", "EmailLink",
     "EvidenceDocument", "FamilyAccess", "FamilyAccount", "FamilyUpdate", "JobRun",
+    "KeyworkerRead",
     "MeetingContribution", "OutboxMessage", "PartnerUpdate",
     "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote", "RegisterStat",
     "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",

@@ -39,6 +39,9 @@ class RegisterEntry(Timestamped, Base):
     rating_released: Mapped[bool] = mapped_column(Boolean, default=False)
     keyworker: Mapped[str | None] = mapped_column(String(200))
     keyworker_contact: Mapped[str | None] = mapped_column(String(200))  # phone or email
+    # A keyworker with a staff account (portal.data.keyworkers): they hear of what is new.
+    keyworker_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"),
+                                                           index=True)
     flag: Mapped[str | None] = mapped_column(String(40))  # e.g. "admission_reported"
     # The day the rating last moved off Blue (left hospital): Red for a while after it.
     discharged_on: Mapped[date | None] = mapped_column(Date)

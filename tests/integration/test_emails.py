@@ -109,6 +109,14 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "staff_consent_withdrawn": ("staff_consent_withdrawn", {
         "reference": REFERENCE, "link": STAFF_LINK}),
     "staff_childs_view": ("staff_childs_view", {"reference": REFERENCE, "link": STAFF_LINK}),
+    "keyworker_notice": ("keyworker_notice", {
+        "reference": REFERENCE, "what": "family_message", "link": STAFF_LINK}),
+    "keyworker_notice--partner_update": ("keyworker_notice", {
+        "reference": REFERENCE, "what": "partner_update", "link": STAFF_LINK}),
+    "keyworker_reviews_due": ("keyworker_reviews_due", {
+        "count": 3, "days": 7, "link": f"{BASE}/staff/my-children"}),
+    "keyworker_reviews_due--one": ("keyworker_reviews_due", {
+        "count": 1, "days": 7, "link": f"{BASE}/staff/my-children"}),
     "staff_set_up": ("staff_set_up", {
         "link": f"{BASE}/staff/set-up/{TOKEN}", "hours": 72,
         "sign_in_url": f"{BASE}/staff/sign-in"}),
