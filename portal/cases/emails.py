@@ -60,10 +60,17 @@ CATALOGUE: dict[str, Email] = {
                                 "consent_reminder"),
     "reminder_adult_register": Email(_l("Planning for 18: the adult register %(reference)s"),
                                      "consent_reminder"),
+    "handover_invitation": Email(_l("Can we tell the adult team about you?"),
+                                 "handover_invitation"),
+    "handover_family": Email(_l("Turning 18: news about %(reference)s"), "handover_family"),
+    "handover_young_person": Email(_l("You are 18: what happens now"),
+                                   "handover_young_person"),
     # To staff: never a child's name, only the reference and a link to sign in.
     "staff_message": Email(_l("A family has sent a message: %(reference)s"), "staff_notice"),
     "staff_consent_withdrawn": Email(_l("Consent withdrawn: %(reference)s"), "staff_notice"),
     "staff_childs_view": Email(_l("A child has said no: %(reference)s"), "staff_notice"),
+    "staff_handover_answer": Email(_l("An answer about the adult register: %(reference)s"),
+                                   "handover_staff"),
     "keyworker_notice": Email(
         _l("There is something new for a child you key-work: %(reference)s"),
         "keyworker_notice"),
