@@ -35,7 +35,7 @@ SET_UP_LINK = "staff-set-up"
 ROLE_NAMES = {
     Role.TRIAGE.value: _l("Triage officer"),
     Role.MANAGER.value: _l("Register manager"),
-    Role.PARTNER.value: _l("Partner viewer (read only)"),
+    Role.PARTNER.value: _l("Partner agency"),
     Role.ADMIN.value: _l("Admin (manages staff, sees no child records)"),
 }
 

@@ -12,6 +12,7 @@ from portal.data.outbox import OutboxMessage
 from portal.data.partners import Agency, MeetingContribution, PartnerUpdate
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
 from portal.data.requests import RequestMessage, SupportRequest
+from portal.data.returns import KeyworkerChange, ReturnSignOff, ReturnSnapshot
 from portal.data.staff import SignInAttempt, StaffUser
 from portal.data.stats import RegisterStat
 
@@ -24,4 +25,5 @@ __all__ = [
     "RatingChange", "RegisterAction", "RegisterEntry", "RegisterNote", "RegisterStat",
     "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",
     "AdultReferral", "AdultReferralAnswer", "TransitionPlan",
+    "KeyworkerChange", "ReturnSignOff", "ReturnSnapshot",
 ]

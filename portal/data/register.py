@@ -51,6 +51,11 @@ class RegisterEntry(Timestamped, Base):
     added_on: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None]  # live entries are found by the partial indexes
     closed_reason: Mapped[str | None] = mapped_column(String(40))
+    # For the monthly return's breakdowns (portal.domain.returns): an NHS ethnic category
+    # code, and one of the LOCAL_AUTHORITIES.
+    sex: Mapped[str | None] = mapped_column(String(20))
+    ethnicity: Mapped[str | None] = mapped_column(String(1))
+    local_authority: Mapped[str | None] = mapped_column(String(200))
     # Archived under the retention schedule: kept, out of working lists, then deleted.
     archived_at: Mapped[datetime | None]
 

@@ -14,6 +14,7 @@ def _staff_user() -> dict[str, object]:
 
 from portal.staff import (  # noqa: E402,F401
     admin,
+    agencies,
     audit_log,
     casework,
     cetr,
@@ -22,6 +23,7 @@ from portal.staff import (  # noqa: E402,F401
     emails,
     oversight,
     handover,
+    partners,
     queue,
     register,
     sign_in,

@@ -12,6 +12,7 @@ from wtforms import PasswordField, RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from portal.cases import partners as partner_cases
 from portal.cases import staff as staff_cases
 from portal.cases.operation import Actor
 from portal.common import auth, links
@@ -24,11 +25,14 @@ from portal.data.drafts import EmailLink
 from portal.data.staff import Role, StaffUser, all_staff, find_staff, find_staff_by_email
 from portal.domain.passwords import PasswordProblem, password_problems
 from portal.staff import bp
+from portal.staff.agencies import agency_field, chosen_agency
 
 ROLE_CHOICES = [
     SelectChoice(Role.TRIAGE.value, _l("Triage officer")),
     SelectChoice(Role.MANAGER.value, _l("Register manager")),
-    SelectChoice(Role.PARTNER.value, _l("Partner viewer (read only)")),
+    SelectChoice(Role.PARTNER.value, _l("Partner agency"), render_kw={"hint": _l(
+        "Reads the register; adds updates and meeting contributions, and works on the "
+        "actions given to their agency")}),
     SelectChoice(Role.ADMIN.value, _l("Admin (manages staff, sees no child records)")),
 ]
 PASSWORD_MESSAGES = {
@@ -49,6 +53,12 @@ class StaffForm(BaseForm):
                         required=_l("Enter their work email address"))
     role = RadioField(_l("Role"), choices=ROLE_CHOICES,
                       validators=[InputRequired(_l("Select a role"))])
+    agency = agency_field(_l("Partner agency"))
+
+    def validate_agency(self, field: Any) -> None:
+        if self.role.data == Role.PARTNER.value and field.data \
+                and chosen_agency(field.data) is None:
+            raise ValidationError(_l("Select an agency from the list"))
 
     def validate_email(self, field: Any) -> None:
         if find_staff_by_email(field.data):
@@ -97,6 +107,8 @@ def admin_staff_new() -> Response | str:
         actor = Actor.for_staff(signed_in_staff())
         user = staff_cases.create(actor, email=form.email.data or "",
                                   name=form.name.data or "", role=Role(form.role.data))
+        if user.role == Role.PARTNER and chosen_agency(form.agency.data):
+            partner_cases.place_in_agency(actor, user, chosen_agency(form.agency.data))
         staff_cases.send_set_up_link(actor, user)
         flash(gettext("%(name)s has been sent a link to set up their account.",
                       name=user.name))

@@ -55,6 +55,12 @@ ACTIONS = {
     "register.closed": _l("Register entry closed"),
     "register.released": _l("Rating shown to the family, or hidden"),
     "register.meeting_outcome": _l("Reviewed at a register meeting"),
+    "partner.update": _l("A partner agency sent an update"),
+    "partner.contribution": _l("Added something for the monthly meeting"),
+    "partner.action_accepted": _l("Accepted an action"),
+    "partner.action_progress": _l("Progress note on an action"),
+    "partner.action_closed": _l("Closed an action"),
+    "partner.update_read": _l("Read an update from a partner agency"),
 }
 ANSWERS = {"yes": _l("yes"), "no": _l("no"), "talk_first": _l("wants to talk first")}
 PEOPLE = {
@@ -87,6 +93,9 @@ def _what(event: AuditEvent, names: dict[str, str]) -> str:
     if event.action == "register.rating":
         return gettext("Rating changed from %(before)s to %(after)s",
                        before=detail.get("from"), after=detail.get("to"))
+    if event.action.startswith("partner.") and detail.get("agency"):
+        return gettext("%(what)s (%(agency)s)", what=ACTIONS.get(event.action, event.action),
+                       agency=detail["agency"])
     if event.action == "register.added":
         return gettext("Added to the register (%(rating)s)", rating=detail.get("rating"))
     return str(ACTIONS.get(event.action, event.action))

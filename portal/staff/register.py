@@ -27,6 +27,7 @@ from portal.domain.reviews import red_until
 from portal.staff import bp
 from portal.staff.casework import refuse_if_archived
 from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number, stale
+from portal.staff.partners import action_agency_field, chosen_agency_id
 
 CLOSING_CHOICES = [
     SelectChoice("turned_18_adult_register", _l("Turned 18 and referred to the adult register")),
@@ -65,6 +66,7 @@ class ActionForm(VersionedForm):
     owner = short_text(_l("Who will do it?"), what=_l("Who will do it"),
                        validators=[InputRequired(_l("Enter who will do it"))])
     due_on = DateField(_l("By when?"), what=_l("the due date"), what_capital=_l("Due date"))
+    agency = action_agency_field()
 
 
 class NoteForm(VersionedForm):
@@ -210,7 +212,8 @@ def register_details(entry_id: int) -> Response | str:
 @staff_only(*CASEWORK)
 def register_action(entry_id: int) -> Response | str:
     return _edit(entry_id, "action", ActionForm, lambda e, actor, f: register_cases.add_action(
-        e, actor, f.description.data, f.owner.data, f.due_on.data))
+        e, actor, f.description.data, f.owner.data, f.due_on.data,
+        agency_id=chosen_agency_id(f.agency.data)))
 
 
 @bp.post("/register/<int:entry_id>/actions/<int:action_id>/done")

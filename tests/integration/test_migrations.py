@@ -125,6 +125,9 @@ def fill_every_table() -> None:
     partners.add_contribution(live, partner, "School has a plan ready.")
     from portal.cases import handover
     handover.fill_for_migration_test(live, triage)
+    from portal.cases import returns
+    returns.fill_for_migration_test(live, Actor.for_staff(
+        find_staff_by_email("manager@demo.example")))
     request_cases.message_from_staff(demo, triage, "Can we call you on Tuesday?")
     family_cases.ask(demo, family, "cetr", None)
     family_cases.evidence_issued(req, triage, entry.rating)
