@@ -119,3 +119,22 @@ def live_born_between(first: date, last: date) -> list[RegisterEntry]:
     return list(db.session.scalars(select(RegisterEntry).where(
         LIVE, RegisterEntry.archived_at.is_(None), RegisterEntry.child_date_of_birth >= first,
         RegisterEntry.child_date_of_birth <= last).order_by(RegisterEntry.id)))
+
+
+def for_entries(entry_ids: list[int]) -> tuple[dict[int, TransitionPlan],
+                                                 dict[int, AdultReferralAnswer],
+                                                 dict[int, AdultReferral]]:
+    """The plan, the answer that stands and the referral of each entry, in three queries
+    however many entries (the attention list)."""
+    if not entry_ids:
+        return {}, {}, {}
+    plans = {p.entry_id: p for p in db.session.scalars(
+        select(TransitionPlan).where(TransitionPlan.entry_id.in_(entry_ids)))}
+    answers: dict[int, AdultReferralAnswer] = {}
+    for given in db.session.scalars(
+            select(AdultReferralAnswer).where(AdultReferralAnswer.entry_id.in_(entry_ids))
+            .order_by(AdultReferralAnswer.answered_at, AdultReferralAnswer.id)):
+        answers[given.entry_id] = given  # the newest wins
+    referrals = {r.entry_id: r for r in db.session.scalars(
+        select(AdultReferral).where(AdultReferral.entry_id.in_(entry_ids)))}
+    return plans, answers, referrals

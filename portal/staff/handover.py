@@ -127,7 +127,10 @@ def handover_attention(today: date) -> tuple[list[Handover], int]:
     """Live entries of those 17 and a half or older, with where their hand-over is."""
     rows, total = store.live_born_on_or_before(
         add_months(today, -handover_cases.PLAN_FROM_MONTHS), LIST_LIMIT)
-    return [handover_for(e, today) for e in rows], total
+    plans, answers, referrals = store.for_entries([e.id for e in rows])
+    return [Handover(e, plans.get(e.id), answers.get(e.id), referrals.get(e.id),
+                     handover_cases.planning_from(e), handover_cases.eighteenth_birthday(e),
+                     True, handover_cases.is_18(e, today)) for e in rows], total
 
 
 @bp.context_processor
