@@ -100,6 +100,9 @@ def seed_staff() -> list[tuple[Role, str, bool]]:
     from portal.cases.partners import seed_demo_agencies
 
     seed_demo_agencies()
+    from portal.cases.keyworkers import seed_demo as seed_demo_keyworkers
+
+    seed_demo_keyworkers()
     return made
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import current_app
 
-from portal.cases import audit, emails, figures, timeline
+from portal.cases import audit, emails, figures, keyworkers, timeline
 from portal.cases.operation import Actor, NotAllowed, operation
 from portal.cases.requests import add_message, move
 from portal.data.base import utcnow
@@ -86,7 +86,8 @@ def nhs_conflict(req: SupportRequest) -> SupportRequest | None:
 
 @operation
 def accept(req: SupportRequest, actor: Actor, *, rating: Rating, keyworker: str | None,
-           first_review: date, reason: str) -> RegisterEntry:
+           first_review: date, reason: str,
+           keyworker_staff_id: int | None = None) -> RegisterEntry:
     """Add the child to the register with a rating, a keyworker and a first review."""
     if not actor.has_role(Role.TRIAGE, Role.MANAGER):
         raise NotAllowed("only triage officers and register managers add to the register")
@@ -110,6 +111,9 @@ def accept(req: SupportRequest, actor: Actor, *, rating: Rating, keyworker: str 
                       if rating is Rating.BLUE else None))
     db.session.add(entry)
     db.session.flush()
+    keyworkers.link(entry, actor, keyworker_staff_id)
+    if entry.keyworker is not None:
+        keyworkers.keyworker_changed(entry, actor)
     db.session.add(RatingChange(entry_id=entry.id, rating=rating.value, reason=reason,
                                 changed_by=actor.name))
     figures.record_change({}, figures.of(entry), today)

@@ -146,6 +146,8 @@ def staff_addresses(req: SupportRequest, entry: RegisterEntry | None) -> list[st
     if officer is not None and officer.active:
         found.append(officer.email)
     contact = (entry.keyworker_contact or "").strip().lower() if entry else ""
+    if entry is not None and entry.keyworker_staff_id is not None:
+        contact = ""  # a keyworker with an account hears from portal.cases.keyworkers
     if "@" in contact and " " not in contact and contact not in found:
         found.append(contact)
     return found or [str(current_app.config["TEAM_EMAIL"])]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from portal.cases import audit, emails, links
+from portal.cases import audit, emails, keyworkers, links
 from portal.cases.operation import Actor, operation
 from portal.common.urls import external_url
 from portal.data.base import utcnow
@@ -102,6 +102,8 @@ def report_change(req: SupportRequest, actor: Actor, events: list[str],
     if admitted and entry is not None and entry.closed_at is None:
         entry.flag = "admission_reported"
     audit.record(actor, "family.update", "request", req.id, update=update.id, events=events)
+    if entry is not None and entry.closed_at is None:
+        keyworkers.tell_keyworker(entry, "family_update")
     return update
 
 
@@ -113,6 +115,9 @@ def ask(req: SupportRequest, actor: Actor, kind: str, details: str | None) -> Fa
     db.session.add(update)
     db.session.flush()
     audit.record(actor, "family.asked", "request", req.id, update=update.id, kind=kind)
+    entry = entry_for_request(req.id)
+    if entry is not None and entry.closed_at is None:
+        keyworkers.tell_keyworker(entry, "family_update")
     return update
 
 

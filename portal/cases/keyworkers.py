@@ -96,17 +96,17 @@ def check_keyworker(staff_id: int | None) -> StaffUser | None:
 
 def link(entry: RegisterEntry, actor: Actor, staff_id: int | None) -> bool:
     """Set (or clear) the entry's keyworker with an account, inside the operation that
-    changes the keyworker (accept, the entry's details). Their name and email become the
-    entry's keyworker and contact. Audited; the monthly return hears of it. Returns
-    whether it changed."""
+    changes the keyworker (accept, the entry's details). Their name becomes the entry's
+    keyworker, and their email its contact unless one was typed. Audited when it changes
+    (the caller tells the monthly return). Returns whether it changed."""
     user = check_keyworker(staff_id)
+    if user is not None:
+        entry.keyworker = user.name
+        entry.keyworker_contact = entry.keyworker_contact or user.email
     before = entry.keyworker_staff_id
     if before == (user.id if user else None):
         return False
     entry.keyworker_staff_id = user.id if user else None
-    if user is not None:
-        entry.keyworker = user.name
-        entry.keyworker_contact = user.email
     audit.record(actor, "register.keyworker_linked", "register_entry", entry.id,
                  before=before, to=entry.keyworker_staff_id)
     return True
@@ -139,6 +139,55 @@ def tell_of_reviews_due(today: date | None = None) -> int:
                              link=external_url("staff.my_children"),
                              dedupe=f"keyworker_reviews:{staff_id}:{today.isoformat()}")
         sent += queued is not None
-    audit.record(Actor("system", name="daily job"), "keyworker.reviews_due", "job",
+    audit.record(Actor.system("keyworker_reviews"), "keyworker.reviews_due", "job",
                  today.isoformat(), emails=sent)
     return sent
+
+
+DEMO_KEYWORKER = "triage@demo.example"
+
+
+@operation
+def seed_demo(how_many: int = 2) -> int:
+    """Demo data: the demo triage officer is the keyworker of two register entries (the
+    demo requests with consent are added to the register if none is there yet). Returns
+    how many entries were linked now."""
+    from sqlalchemy import select
+
+    from portal.cases import decisions
+    from portal.data.consent import status_for
+    from portal.data.register import LIVE
+    from portal.data.requests import find_request_by_idempotency_key
+    from portal.data.staff import find_staff_by_email
+    from portal.domain.ratings import Rating
+    from portal.domain.request_states import State
+
+    officer = find_staff_by_email(DEMO_KEYWORKER)
+    if officer is None or store.entries_of(officer.id):
+        return 0
+    actor = Actor.for_staff(officer)
+    linked = 0
+    for index in range(1, 7):
+        if linked >= how_many:
+            break
+        req = find_request_by_idempotency_key(f"demo-request-{index}")
+        if req is None:
+            continue
+        entry = db.session.scalars(select(RegisterEntry).where(
+            RegisterEntry.request_id == req.id, LIVE)).first()
+        if entry is None:
+            status = status_for(req)
+            if (req.state != State.READY_FOR_TRIAGE or not status.valid
+                    or status.needs_staff_decision):
+                continue
+            entry = decisions.accept(
+                req, actor, rating=Rating(req.suggested_rating), keyworker=None,
+                first_review=date.today() + timedelta(days=5 * index),
+                reason="Demo: added to try the register.", keyworker_staff_id=officer.id)
+        elif entry.keyworker_staff_id is None:
+            link(entry, actor, officer.id)
+            keyworker_changed(entry, actor)
+        else:
+            continue
+        linked += 1
+    return linked

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
-from portal.cases import audit, emails, figures, looks, timeline
+from portal.cases import audit, emails, figures, keyworkers, looks, timeline
 from portal.cases.operation import Actor, operation, require_role
 from portal.common.i18n import gettext
 from portal.data.base import utcnow
@@ -64,7 +64,14 @@ def discharge_floor(entry: RegisterEntry, new: Rating, today: date) -> date | No
 def viewed(entry: RegisterEntry, actor: Actor) -> None:
     """A member of staff opened the entry: on the record, in a write of its own (a look
     never fails the page, and is never lost: see portal.cases.looks)."""
-    looks.looked_at(actor, "register.viewed", "register_entry", entry.id)
+    then = None
+    if keyworkers.is_keyworker(entry, actor):  # what was new for them is now read
+        entry_id, staff_id = entry.id, int(actor.id or 0)
+
+        def then() -> None:
+            keyworkers.mark_read(entry_id, staff_id)
+
+    looks.looked_at(actor, "register.viewed", "register_entry", entry.id, then=then)
 
 
 @operation
@@ -104,11 +111,18 @@ def change_rating(entry: RegisterEntry, actor: Actor, rating: Rating, reason: st
 @operation
 def change_details(entry: RegisterEntry, actor: Actor, *, keyworker: str | None,
                    keyworker_contact: str | None, next_review_on: date,
-                   cetr_last_on: date | None, cetr_next_on: date | None) -> None:
+                   cetr_last_on: date | None, cetr_next_on: date | None,
+                   keyworker_staff_id: int | None = None) -> None:
+    """`keyworker_staff_id`: a keyworker with a staff account (their name, and their email
+    unless a contact is typed); None: the name typed, someone without an account."""
     require_role(actor, *CASEWORK)
+    before = (entry.keyworker, entry.keyworker_staff_id)
     with figures.tracked(entry):
         entry.keyworker = keyworker or None
-    entry.keyworker_contact = keyworker_contact or None
+        entry.keyworker_contact = keyworker_contact or None
+        keyworkers.link(entry, actor, keyworker_staff_id)
+    if (entry.keyworker, entry.keyworker_staff_id) != before:
+        keyworkers.keyworker_changed(entry, actor)
     entry.next_review_on = next_review_on
     entry.cetr_last_on = cetr_last_on
     entry.cetr_next_on = cetr_next_on

@@ -239,8 +239,11 @@ def message_from_family(req: SupportRequest, actor: Actor, body: str) -> Request
         move(req, State.READY_FOR_TRIAGE, actor, why="family_replied")
         timeline.step(req, "information_sent", status="with_the_team")
     audit.record(actor, "family.message", "request", req.id, message=message.id)
-    emails.tell_staff(req, entry_for_request(req.id), "staff_message",
-                      dedupe=f"staff_message:{message.id}")
+    entry = entry_for_request(req.id)
+    emails.tell_staff(req, entry, "staff_message", dedupe=f"staff_message:{message.id}")
+    if entry is not None and entry.closed_at is None:
+        from portal.cases.keyworkers import tell_keyworker
+        tell_keyworker(entry, "family_message")
     return message
 
 

@@ -131,3 +131,15 @@ def whats_new(entries: list[RegisterEntry], staff_id: int) -> dict[str, dict[int
         select(PartnerUpdate.entry_id, PartnerUpdate.written_at).where(
             PartnerUpdate.entry_id.in_(ids))), seen, {})
     return result
+
+
+def references(entries: list[RegisterEntry]) -> dict[int, str]:
+    """Each entry's request reference."""
+    from portal.data.requests import SupportRequest
+
+    by_request = {e.request_id: e.id for e in entries}
+    if not by_request:
+        return {}
+    return {by_request[rid]: ref for rid, ref in db.session.execute(
+        select(SupportRequest.id, SupportRequest.reference)
+        .where(SupportRequest.id.in_(list(by_request))))}

@@ -73,12 +73,29 @@ def _adult_handover(today: date | None) -> tuple[str, Any]:
     return f"Closed {closed} entry(ies) of young people now 18.", closed
 
 
+def _keyworker_reviews(today: date | None) -> tuple[str, Any]:
+    from portal.cases.keyworkers import tell_of_reviews_due
+
+    sent = tell_of_reviews_due(today)
+    return f"Told {sent} keyworker(s) of reviews due within a week.", sent
+
+
+def _monthly_return(today: date | None) -> tuple[str, Any]:
+    from portal.cases.returns import keep_last_month
+
+    month, kept = keep_last_month(today)
+    return (f"Kept the figures for {month}." if kept
+            else f"The figures for {month} were kept already."), kept
+
+
 # Job name -> what it does with the day it runs for: (a line for the record, its result).
 DAILY: dict[str, Callable[[date | None], tuple[str, Any]]] = {
     "purge": _purge,
     "consent_reminders": _consent_reminders,
     "retention": _retention,
     "adult_handover": _adult_handover,
+    "monthly_return": _monthly_return,
+    "keyworker_reviews": _keyworker_reviews,
 }
 
 

@@ -32,6 +32,7 @@ from portal.domain.request_states import State
 from portal.staff import bp
 from portal.staff.casework import action_page, load
 from portal.staff.forms import RATING_CHOICES, VersionedForm
+from portal.staff.keyworkers import chosen_keyworker_id, keyworker_account_field
 
 
 class QuestionForm(VersionedForm):
@@ -56,6 +57,7 @@ class AcceptForm(VersionedForm):
                         validators=[InputRequired(_l("Select a rating"))])
     reason = long_text(_l("Why this rating?"), what=_l("The reason for the rating"),
                        validators=[InputRequired(_l("Enter why you chose this rating"))])
+    keyworker_staff = keyworker_account_field()
     keyworker = short_text(_l("Keyworker (optional)"), what=_l("Keyworker"))
     first_review = DateField(_l("First review"), what=_l("the first review date"),
                              what_capital=_l("First review date"))
@@ -132,7 +134,8 @@ def request_accept(request_id: int) -> Response | str:
         try:
             entry = decision_cases.accept(
                 req, actor, rating=Rating(form.rating.data), keyworker=form.keyworker.data,
-                first_review=form.first_review.data, reason=form.reason.data)
+                first_review=form.first_review.data, reason=form.reason.data,
+                keyworker_staff_id=chosen_keyworker_id(form.keyworker_staff.data))
         except decision_cases.AlreadyOnRegister as already:
             return render_template("staff/accept.html", form=form, req=req, conflict=None,
                                    already=already.entry,

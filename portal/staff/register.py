@@ -27,6 +27,11 @@ from portal.domain.reviews import red_until
 from portal.staff import bp
 from portal.staff.casework import refuse_if_archived
 from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number, stale
+from portal.staff.keyworkers import (
+    chosen_keyworker_id,
+    keyworker_account_field,
+    keyworker_form_data,
+)
 from portal.staff.partners import action_agency_field, chosen_agency_id
 
 CLOSING_CHOICES = [
@@ -49,6 +54,7 @@ class RatingForm(VersionedForm):
 
 
 class DetailsForm(VersionedForm):
+    keyworker_staff = keyworker_account_field()
     keyworker = short_text(_l("Keyworker"), what=_l("Keyworker"))
     keyworker_contact = short_text(_l("How the family can reach the keyworker"),
                                    what=_l("How to reach the keyworker"))
@@ -125,7 +131,7 @@ def _blank_forms(entry: entries.RegisterEntry) -> dict[str, Any]:
         "version": entry.version_id, "keyworker": entry.keyworker,
         "keyworker_contact": entry.keyworker_contact,
         "next_review_on": entry.next_review_on, "cetr_last_on": entry.cetr_last_on,
-        "cetr_next_on": entry.cetr_next_on})
+        "cetr_next_on": entry.cetr_next_on, **keyworker_form_data(entry)})
     return forms
 
 
@@ -204,7 +210,8 @@ def register_details(entry_id: int) -> Response | str:
             entry, actor, keyworker=form.keyworker.data,
             keyworker_contact=form.keyworker_contact.data,
             next_review_on=form.next_review_on.data, cetr_last_on=form.cetr_last_on.data,
-            cetr_next_on=form.cetr_next_on.data)
+            cetr_next_on=form.cetr_next_on.data,
+            keyworker_staff_id=chosen_keyworker_id(form.keyworker_staff.data))
     return _edit(entry_id, "details", DetailsForm, apply)
 
 

@@ -101,7 +101,8 @@ def fill_every_table() -> None:
     volume.seed(12, 6)
     db.session.commit()
 
-    triage = Actor.for_staff(find_staff_by_email("triage@demo.example"))
+    triage_user = find_staff_by_email("triage@demo.example")
+    triage = Actor.for_staff(triage_user)
     assert triage.has_role(Role.TRIAGE)
     entry = db.session.scalars(sa.select(RegisterEntry).order_by(RegisterEntry.id)).first()
     req = db.session.get(SupportRequest, entry.request_id)
@@ -142,6 +143,9 @@ def fill_every_table() -> None:
                                          reason=None))
         db.session.add(StaffFindingRecord(request_id=req.id, finding="gillick_competent",
                                           recorded_by="Manager", note="Seen at school."))
+        from portal.data.keyworkers import KeyworkerRead
+        db.session.add(KeyworkerRead(entry_id=entry.id, staff_id=triage_user.id,
+                                     seen_at=utcnow()))
         db.session.add(JobRun(job="purge", period="2026-11-23", started_at=utcnow(),
                               finished_at=utcnow(), worker="test", outcome="done"))
         db.session.commit()

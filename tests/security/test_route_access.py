@@ -123,6 +123,7 @@ ACCESS: dict[str, str] = {
     "staff.register_release": MANAGER,  # /staff/register/<int:entry_id>/release
     # Staff: the register, read (partner viewers too, read only).
     "staff.register_list": READ_REGISTER,  # /staff/register
+    "staff.my_children": READ_REGISTER,  # /staff/my-children (the entries I key-work)
     "staff.register_entry": READ_REGISTER,  # /staff/register/<int:entry_id>
     # Staff: the register, changed (triage officers and register managers).
     "staff.register_rating": CASEWORK,  # /staff/register/<int:entry_id>/rating
