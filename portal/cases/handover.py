@@ -49,6 +49,10 @@ class ParentsAddress(Exception):
     """The young person's link must go to their own address, not the parent's."""
 
 
+class TooYoung(Exception):
+    """Under 16: the decision is not yet the young person's own (this is for 16 and over)."""
+
+
 class Closed(Exception):
     """The entry has left the register: nothing more is planned on it."""
 
@@ -140,6 +144,8 @@ def send_link(entry: RegisterEntry, actor: Actor, address: str) -> str:
     require_role(actor, *CASEWORK)
     _open(entry)
     req = _request(entry)
+    if date.today() < add_months(entry.child_date_of_birth, 16 * 12):
+        raise TooYoung(req.reference)
     address = address.strip().lower()
     if address in _parents_addresses(req):
         raise ParentsAddress(req.reference)
@@ -232,8 +238,11 @@ def record_referral(entry: RegisterEntry, actor: Actor, *, sent_on: date, sent_t
 # Closing at 18 --------------------------------------------------------------------------
 
 def closing_reason(entry: RegisterEntry) -> str:
+    """Moved to the adult register: referred, accepted, and the young person's yes still
+    stands (if they changed their mind, they are not moved)."""
     referral = store.referral_for(entry.id)
-    return MOVED if referral is not None and referral.outcome == "accepted" else TURNED_18
+    accepted = referral is not None and referral.outcome == "accepted"
+    return MOVED if accepted and consented(entry) is not None else TURNED_18
 
 
 @operation

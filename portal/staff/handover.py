@@ -233,6 +233,10 @@ def handover_link(entry_id: int) -> BaseResponse | str:
         try:
             handover_cases.send_link(entry, Actor.for_staff(signed_in_staff()),
                                      form.email.data or "")
+        except handover_cases.TooYoung:
+            form.email.errors = [gettext(
+                "They are under 16: their parent or carer decides for them. Their own link "
+                "is for 16 and over")]
         except handover_cases.ParentsAddress:
             form.email.errors = [gettext(
                 "This is the parent's or carer's address. Enter the young person's own "

@@ -342,3 +342,38 @@ def test_every_hand_over_form_takes_anything(sqlite_app, sqlite_client):
                  if f.action.endswith(path)]
         assert len(found) == 1, path
         fuzz(client, found[0])
+
+
+def test_a_young_person_who_changes_their_mind_is_not_moved(sqlite_app, sqlite_client):
+    app, client = sqlite_app, sqlite_client
+    req, entry_id = near_18(app, client)
+    address = f"mind.{uuid.uuid4().hex[:6]}@example.org"
+    young = young_person_answers(app, send_link(app, client, entry_id, address), "yes")
+    assert client.submit(f"/staff/register/{entry_id}/adult-register/referral", {
+        **_day("sent_on", date.today()), "sent_to": "Adult DSR team", "outcome": "accepted",
+        **_day("outcome_on", date.today()), "version": "new"}).status_code == 302
+    # They change their mind from their thank-you page: a new answer, the newest stands.
+    assert "I have changed my mind" in young.get(
+        "/young-person/adult-register/thank-you").get_data(as_text=True)
+    assert young.submit("/young-person/adult-register/answer",
+                        {"decision": "no"}).status_code == 302
+    page = client.get(f"/staff/register/{entry_id}").get_data(as_text=True)
+    assert 'id="handover-changed-mind"' in page
+    assert "Download the hand-over summary" not in page
+    assert len([m for m in mails(app, "staff_handover_answer")
+                if req.reference in m.body]) == 2
+    from portal.cases import handover
+
+    with app.app_context():
+        birthday = add_months(entry_of(app, entry_id).child_date_of_birth, 18 * 12)
+        handover.close_everyone_turned_18(birthday)
+        _db(app).session.commit()
+    assert entry_of(app, entry_id).closed_reason == "turned_18"
+
+
+def test_their_own_link_is_for_16_and_over(sqlite_app, sqlite_client):
+    _req, entry_id = near_18(sqlite_app, sqlite_client, months=15 * 12)
+    shown = sqlite_client.submit(f"/staff/register/{entry_id}/adult-register/link",
+                                 {"email": "young.15@example.org"})
+    assert "They are under 16" in error_summary(shown.get_data(as_text=True))[0][1]
+    assert mails(sqlite_app, "handover_invitation", "young.15@example.org") == []
