@@ -22,6 +22,7 @@ from portal.data.requests import SupportRequest
 from portal.domain.consent import add_months
 from tests.integration.staff_support import make_staff, sign_in, version_on
 from tests.integration.test_family import family_signs_in
+from tests.integration.test_pdfs import assert_tagged
 from tests.integration.test_staff_casework import _accept, ready_request
 from tests.support import by_hand, csrf_token, error_summary
 
@@ -173,7 +174,11 @@ def test_the_hand_over_from_17_and_a_half_to_the_adult_register(app, client):
     # The summary, with the young person's yes.
     got = client.get(pdf)
     assert got.status_code == 200 and got.mimetype == "application/pdf"
-    assert got.data.startswith(b"%PDF")
+    text = assert_tagged(got.data, language="en", title=f"Hand-over summary {req.reference}")
+    for shown in ("Amber", "Coordination needed.", "Needs a steady routine", "Pat Lead",
+                  "To stay living at home.", "I want help with college.", "Open actions",
+                  "C(E)TRs", "Communication needs", "What has been tried"):
+        assert shown in text, shown
 
     # The referral, accepted.
     referral = client.submit(f"/staff/register/{entry_id}/adult-register/referral", {
