@@ -19,7 +19,7 @@ from portal.cases.operation import Actor, NotAllowed, operation
 from portal.common.urls import external_url
 from portal.data import keyworkers as store
 from portal.data.base import utcnow
-from portal.data.register import RegisterEntry
+from portal.data.register import RegisterEntry, entry_for_request
 from portal.data.requests import find_request
 from portal.data.staff import Role, StaffUser, find_staff
 from portal.extensions import db
@@ -152,11 +152,8 @@ def seed_demo(how_many: int = 2) -> int:
     """Demo data: the demo triage officer is the keyworker of two register entries (the
     demo requests with consent are added to the register if none is there yet). Returns
     how many entries were linked now."""
-    from sqlalchemy import select
-
     from portal.cases import decisions
     from portal.data.consent import status_for
-    from portal.data.register import LIVE
     from portal.data.requests import find_request_by_idempotency_key
     from portal.data.staff import find_staff_by_email
     from portal.domain.ratings import Rating
@@ -173,8 +170,9 @@ def seed_demo(how_many: int = 2) -> int:
         req = find_request_by_idempotency_key(f"demo-request-{index}")
         if req is None:
             continue
-        entry = db.session.scalars(select(RegisterEntry).where(
-            RegisterEntry.request_id == req.id, LIVE)).first()
+        entry = entry_for_request(req.id)
+        if entry is not None and entry.closed_at is not None:
+            continue
         if entry is None:
             status = status_for(req)
             if (req.state != State.READY_FOR_TRIAGE or not status.valid

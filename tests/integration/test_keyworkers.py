@@ -296,3 +296,19 @@ def test_who_can_open_my_children(sqlite_app, sqlite_client, role, status):
 
 def test_my_children_needs_signing_in(sqlite_client):
     assert sqlite_client.get("/staff/my-children").status_code == 302
+
+
+def test_the_demo_triage_officer_keyworks_two_demo_children(sqlite_app):
+    from portal.data.keyworkers import entries_of
+    from portal.data.staff import find_staff_by_email
+    from portal.demo import seed, seed_staff
+
+    with sqlite_app.app_context():
+        seed()
+        seed_staff()
+        seed_staff()  # again: nothing more
+        _db(sqlite_app).session.commit()
+        officer = find_staff_by_email("triage@demo.example")
+        mine = entries_of(officer.id)
+        assert len(mine) == 2
+        assert {e.keyworker for e in mine} == {officer.name}
