@@ -100,7 +100,7 @@ def test_the_keyworker_hears_once_sees_it_on_my_children_and_reading_clears_it(a
     row = row_text(listing, entry_id)
     assert req.child_name in row and req.reference in row and "Amber" in row
     assert "2 new messages from the family" in row
-    assert "1 update from the family: something has changed" in row
+    assert "1 new update from the family" in row
 
     # Someone who is not the keyworker sees nothing of it.
     other = app.test_client()
@@ -112,8 +112,13 @@ def test_the_keyworker_hears_once_sees_it_on_my_children_and_reading_clears_it(a
     assert "2 new messages" in row_text(mine.get("/staff/my-children").get_data(
         as_text=True), entry_id)
 
-    # Opening the entry marks it all read; the next message is news again.
+    # Opening the entry marks it all read (not a change to the entry: nobody's save is
+    # made stale by it); the next message is news again.
+    with app.app_context():
+        version = _db(app).session.get(RegisterEntry, entry_id).version_id
     assert mine.get(f"/staff/register/{entry_id}").status_code == 200
+    with app.app_context():
+        assert _db(app).session.get(RegisterEntry, entry_id).version_id == version
     assert "Nothing new" in row_text(mine.get("/staff/my-children").get_data(as_text=True),
                                      entry_id)
     family_message(app, family, req, "One more thing.")
@@ -201,6 +206,24 @@ def test_the_details_form_changes_the_keyworker_and_the_return_hears(
     assert 'value="Typed Name Kept"' in html
     with app.app_context():
         assert _db(app).session.get(RegisterEntry, entry_id).keyworker == "Sam Outside"
+
+    # A save made from an older version is refused, keeping the keyworker chosen.
+    page = client.get(url).get_data(as_text=True)
+    old_version = version_on(page, "details-version")
+    assert save(**{"details-keyworker": "Sam Outside"}).status_code == 302  # someone saves
+    late = client.post(f"{url}/details", data={
+        "csrf_token": BeautifulSoup(page, "html.parser").select_one(
+            'input[name="csrf_token"]')["value"],
+        "details-version": old_version, "details-keyworker_staff": str(partner.id),
+        "details-next_review_on-day": "1", "details-next_review_on-month": "2",
+        "details-next_review_on-year": "2099"})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 200 and "changed this entry while you were working" in html
+    chosen = BeautifulSoup(html, "html.parser").select_one(
+        "#details-keyworker_staff option[selected]")
+    assert chosen is not None and chosen.get_text() == "Pat Partner"
+    with app.app_context():
+        assert _db(app).session.get(RegisterEntry, entry_id).keyworker_staff_id is None
 
 
 def test_my_children_puts_urgent_first_then_the_soonest_review(sqlite_app, sqlite_client):
