@@ -324,6 +324,10 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # panel at least this many hours before it.
         "CETR_POST_ADMISSION_DAYS": _int(env, "CETR_POST_ADMISSION_DAYS", 14),
         "CETR_PAPERS_HOURS": _int(env, "CETR_PAPERS_HOURS", 24),
+        # The local authorities a register entry can belong to, for the monthly return's
+        # breakdown (names separated by semicolons: a name may hold a comma).
+        "LOCAL_AUTHORITIES": [name.strip() for name in
+                              env.get("LOCAL_AUTHORITIES", "").split(";") if name.strip()],
         # A local rule: after leaving hospital a child stays Red for at least this long.
         "RED_AFTER_DISCHARGE_DAYS": _int(env, "RED_AFTER_DISCHARGE_DAYS", 14),
         "QUEUE_PAGE_SIZE": _int(env, "QUEUE_PAGE_SIZE", 25),

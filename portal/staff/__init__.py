@@ -27,5 +27,6 @@ from portal.staff import (  # noqa: E402,F401
     partners,
     queue,
     register,
+    returns,
     sign_in,
 )

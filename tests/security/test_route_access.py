@@ -171,6 +171,13 @@ ACCESS: dict[str, str] = {
     "staff.emails_send_again": MANAGER,  # /staff/emails/send-again
     "staff.admin_emails": ADMIN,  # /staff/admin/emails
     "staff.admin_emails_send_again": ADMIN,  # /staff/admin/emails/send-again
+    # Staff: the monthly return to NHS England (counts only, no names; register managers
+    # sign it off), and the child's details it is broken down by.
+    "staff.returns_list": CASEWORK,  # /staff/returns
+    "staff.return_month": CASEWORK,  # /staff/returns/<month>
+    "staff.return_csv": CASEWORK,  # /staff/returns/<month>/figures.csv
+    "staff.return_sign_off": MANAGER,  # /staff/returns/<month>/sign-off
+    "staff.register_return_details": CASEWORK,  # /staff/register/<int:entry_id>/return-details
     # Running the service: load balancers and monitoring (no session, no personal data;
     # /metrics answers only with its own bearer token, and is off without one).
     "health.healthz": "public",  # /healthz
