@@ -104,6 +104,18 @@ def init_app(app: Flask) -> None:
         closed = _run_job("adult_handover", daily, day)
         click.echo(f"Closed {closed} entry(ies) of young people now 18.")
 
+    @app.cli.command("keyworker-reviews")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as if it were this day (default: today).")
+    @click.option("--daily", is_flag=True, help="Run as that day's daily run: skipped if "
+                  "it has already run for that day (on any server).")
+    def keyworker_reviews(today: object, daily: bool) -> None:
+        """Email each keyworker with an account how many of their children have a review
+        due within a week (no names; once a day each)."""
+        day = today.date() if today else None  # type: ignore[attr-defined]
+        sent = _run_job("keyworker_reviews", daily, day)
+        click.echo(f"Told {sent} keyworker(s) of reviews due within a week.")
+
     @app.cli.command("create-staff")
     @click.argument("email")
     @click.option("--name", required=True)

@@ -335,3 +335,12 @@ def test_the_demo_triage_officer_keyworks_two_demo_children(sqlite_app):
         mine = entries_of(officer.id)
         assert len(mine) == 2
         assert {e.keyworker for e in mine} == {officer.name}
+
+
+def test_the_reviews_email_can_be_run_by_cron_once_a_day(sqlite_app):
+    runner = sqlite_app.test_cli_runner()
+    day = ["keyworker-reviews", "--daily", "--today", "2030-06-14"]
+    first = runner.invoke(args=day)
+    again = runner.invoke(args=day)
+    assert first.exit_code == 0 and "keyworker(s) of reviews due within a week" in first.output
+    assert again.exit_code == 0 and "Already run for 2030-06-14: skipped." in again.output
