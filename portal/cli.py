@@ -116,6 +116,19 @@ def init_app(app: Flask) -> None:
         sent = _run_job("keyworker_reviews", daily, day)
         click.echo(f"Told {sent} keyworker(s) of reviews due within a week.")
 
+    @app.cli.command("monthly-return")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as if it were this day (default: today).")
+    @click.option("--daily", is_flag=True, help="Run as that day's daily run: skipped if "
+                  "it has already run for that day (on any server).")
+    def monthly_return(today: object, daily: bool) -> None:
+        """Keep last month's figures for the monthly return (once: kept already, nothing
+        changes)."""
+        day = today.date() if today else None  # type: ignore[attr-defined]
+        kept = _run_job("monthly_return", daily, day)
+        click.echo("Kept last month's figures." if kept
+                   else "Last month's figures were kept already.")
+
     @app.cli.command("create-staff")
     @click.argument("email")
     @click.option("--name", required=True)

@@ -461,3 +461,15 @@ def test_keyworker_history_follows_every_change_of_keyworker(sqlite_app, sqlite_
     # Nothing at first (none), then each change once: saving the same name again is not
     # a change.
     assert kept == ["Kim", None, "Lee"]
+
+
+def test_the_command_keeps_last_months_figures_once(sqlite_app):
+    runner = sqlite_app.test_cli_runner()
+    first = runner.invoke(args=["monthly-return", "--today", "2024-01-01"])
+    assert first.exit_code == 0 and "Kept last month's figures." in first.output
+    again = runner.invoke(args=["monthly-return", "--today", "2024-01-15"])
+    assert "Last month's figures were kept already." in again.output
+    with sqlite_app.app_context():
+        kept = _db(sqlite_app).session.scalars(sa.select(ReturnSnapshot).where(
+            ReturnSnapshot.month == "2023-12")).one()
+        assert rules.fingerprint(json.loads(kept.figures)) == kept.figures_hash
