@@ -230,11 +230,10 @@ def tables(figures: dict[str, Any]) -> list[Table]:
 
 
 def _months() -> list[str]:
-    """Every month that has ended since the register began, newest first."""
+    """Every month that has ended since the register began, newest first; always last
+    month (a register that began this month still sends a return for it, of noughts)."""
     last = rules.previous_month(date.today())
-    first = store.first_month() or last
-    if first > last:
-        return []
+    first = min(store.first_month() or last, last)
     return list(reversed(rules.months_from(first, last)))[:MONTHS_LISTED]
 
 
