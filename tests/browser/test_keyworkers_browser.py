@@ -20,6 +20,7 @@ from tests.browser.test_case_changes_browser import (
 )
 from tests.browser.test_consent_browser import send_request
 from tests.browser.test_family_browser import family_sign_in
+from tests.browser.test_reflow_browser import WIDE, reflows
 from tests.browser.test_staff_browser import create_staff
 from tests.browser.test_staff_browser import sign_in as staff_sign_in
 from tests.support import years_ago
@@ -83,6 +84,8 @@ def test_the_keyworker_sees_the_familys_message_on_my_children_and_opens_it(
     row = my_children_row(mine, case.child)
     assert "1 new message from the family" in row.inner_text()
     assert reference in row.inner_text()
+    reflows(mine, "my children on a small screen")
+    mine.set_viewport_size(WIDE)
     row.get_by_role("link", name=case.child).click()
     assert "He has not slept for days." in mine.locator("#messages").locator("..").inner_text()
     clean(mine, "the entry, opened by the keyworker")
