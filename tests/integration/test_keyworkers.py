@@ -344,3 +344,22 @@ def test_the_reviews_email_can_be_run_by_cron_once_a_day(sqlite_app):
     again = runner.invoke(args=day)
     assert first.exit_code == 0 and "keyworker(s) of reviews due within a week" in first.output
     assert again.exit_code == 0 and "Already run for 2030-06-14: skipped." in again.output
+
+
+def test_accepting_without_a_reason_keeps_the_keyworker_chosen(sqlite_app, sqlite_client):
+    app, client = sqlite_app, sqlite_client
+    req = ready_request(app)
+    sign_in(client, make_staff(app, "triage_officer"))
+    keyworker = make_staff(app, "register_manager", name="Kai Keyworker")
+    page = client.get(f"/staff/requests/{req.id}/accept").get_data(as_text=True)
+    refused = client.submit(f"/staff/requests/{req.id}/accept", {
+        "version": version_on(page), "rating": "amber", "reason": "",
+        "keyworker_staff": str(keyworker.id), "first_review-day": "1",
+        "first_review-month": "1", "first_review-year": "2099"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Enter why you chose this rating" in html
+    chosen = BeautifulSoup(html, "html.parser").select_one("#keyworker_staff option[selected]")
+    assert chosen is not None and chosen.get_text() == "Kai Keyworker"
+    with app.app_context():
+        assert _db(app).session.scalar(sa.select(sa.func.count()).select_from(RegisterEntry)
+                                       .where(RegisterEntry.request_id == req.id)) == 0
