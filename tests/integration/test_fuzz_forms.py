@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -219,7 +219,8 @@ def records(app) -> dict[str, Any]:
             "entry_id": int(entry_url.rstrip("/").rsplit("/", 1)[1]),
             "staff_id": make_staff(app, "triage_officer").id,
             "family_reference": on_register.reference,
-            "family_email": on_register.contact_email, "manager": manager}
+            "family_email": on_register.contact_email, "manager": manager,
+            "month": f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"}  # last month
 
 
 PUBLIC_FORMS = {"public.request_begin", "public.request_add_email",
