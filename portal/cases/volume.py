@@ -12,6 +12,7 @@ from portal.cases.operation import operation
 from portal.data.engine import move_sequences_past_ids
 from portal.data.register import SEVERITY, RatingChange, RegisterEntry
 from portal.data.requests import SupportRequest, last_request_id
+from portal.data.returns import KeyworkerChange
 from portal.extensions import db
 
 BATCH = 5000
@@ -81,8 +82,12 @@ def seed(requests: int, entries: int, *, seed_value: int = 7, years: int = 5) ->
 
 
 def _flush(request_rows: list, entry_rows: list, change_rows: list) -> None:
+    # Each keyworker from the day the entry was added (the monthly return's history).
+    keyworker_rows = [{"entry_id": e["id"], "keyworker": e["keyworker"],
+                       "changed_at": e["created_at"], "changed_by": "Volume"}
+                      for e in entry_rows if e["keyworker"]]
     for model, rows in ((SupportRequest, request_rows), (RegisterEntry, entry_rows),
-                        (RatingChange, change_rows)):
+                        (RatingChange, change_rows), (KeyworkerChange, keyworker_rows)):
         if rows:
             db.session.execute(insert(model), rows)
             rows.clear()
