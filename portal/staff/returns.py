@@ -72,9 +72,10 @@ NOT_RECORDED = _l("Not recorded")
 # The entry page: sex, ethnic category and local authority ----------------------------
 
 class ReturnDetailsForm(VersionedForm):
-    sex = SelectField(_l("Sex"))
-    ethnicity = SelectField(_l("Ethnic category"))
-    local_authority = SelectField(_l("Local authority"))
+    sex = SelectField(_l("Sex"), default="")
+    ethnicity = SelectField(_l("Ethnic category"), default="")
+    # Not shown when LOCAL_AUTHORITIES is empty: then nothing is sent, and it stays "".
+    local_authority = SelectField(_l("Local authority"), default="")
 
     def fill_choices(self, entry: entries.RegisterEntry) -> None:
         blank = SelectChoice("", gettext("Not recorded"))

@@ -473,3 +473,23 @@ def test_the_command_keeps_last_months_figures_once(sqlite_app):
         kept = _db(sqlite_app).session.scalars(sa.select(ReturnSnapshot).where(
             ReturnSnapshot.month == "2023-12")).one()
         assert rules.fingerprint(json.loads(kept.figures)) == kept.figures_hash
+
+
+def test_without_local_authorities_set_the_choice_is_not_offered(sqlite_app, sqlite_client,
+                                                                  monkeypatch):
+    monkeypatch.setitem(sqlite_app.config, "LOCAL_AUTHORITIES", [])
+    req = ready_request(sqlite_app)
+    sign_in(sqlite_client, make_staff(sqlite_app, "register_manager"))
+    page = sqlite_client.get(f"/staff/requests/{req.id}/accept").get_data(as_text=True)
+    entry_url = sqlite_client.submit(f"/staff/requests/{req.id}/accept", {
+        "version": version_on(page), "rating": "green", "reason": "Agreed.",
+        "keyworker": "", "first_review-day": "1", "first_review-month": "1",
+        "first_review-year": "2099"}).headers["Location"]
+    page = sqlite_client.get(entry_url).get_data(as_text=True)
+    assert 'name="returns-local_authority"' not in page
+    saved = sqlite_client.post(f"{entry_url}/return-details", data={
+        "csrf_token": _token(page), "returns-version": version_on(page, "returns-version"),
+        "returns-sex": "male", "returns-ethnicity": "Z"})
+    assert saved.status_code == 302, error_summary(saved.get_data(as_text=True))
+    page = sqlite_client.get(entry_url).get_data(as_text=True)
+    assert "Not stated" in page and "Male" in page
