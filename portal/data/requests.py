@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.data.base import Base, Timestamped, utcnow
+from portal.domain.names import SOUNDS_KEY_LENGTH, sounds_key
 from portal.extensions import db
 
 
@@ -52,6 +53,10 @@ class SupportRequest(Timestamped, Base):
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     # The name as compared between requests: lower case, single spaces.
     name_key: Mapped[str] = mapped_column(String(200), default="")
+    # The sound of each word of the child's names (portal.domain.names), for finding a
+    # child however their name is spelt: worked out when the request is stored.
+    name_sounds: Mapped[str] = mapped_column(String(SOUNDS_KEY_LENGTH),
+                                             default=lambda context: _sounds(context))
     postcode: Mapped[str] = mapped_column(String(8))
     living_situation: Mapped[str] = mapped_column(String(30))
     education_setting: Mapped[str] = mapped_column(String(200))
@@ -101,6 +106,11 @@ class SupportRequest(Timestamped, Base):
 
     def snapshot(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}
+
+
+def _sounds(context: Any) -> str:
+    row = context.get_current_parameters()
+    return sounds_key(row.get("child_name"), row.get("child_preferred_name"))
 
 
 def name_key(name: str) -> str:

@@ -38,6 +38,9 @@ class StaffUser(Timestamped, Base):
     last_signed_in_at: Mapped[datetime | None]
     # A partner account's agency (portal.data.partners): what it may act on.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # A triage officer or register manager on duty hears at once of urgent requests and
+    # reported admissions (portal.cases.alerts).
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
 
     version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": version_id}
