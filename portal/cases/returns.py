@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from portal.cases import audit
 from portal.cases.operation import Actor, NotAllowed, operation, require_role
@@ -60,7 +63,8 @@ def change_return_details(entry: RegisterEntry, actor: Actor, *, sex: str | None
 
 def figures_for(month: str) -> dict[str, Any]:
     """The month's figures, worked out now from history (reads only)."""
-    return rules.figures(store.history_until(rules.last_day(month)), month)
+    zone = ZoneInfo(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/London"))
+    return rules.figures(store.history_until(rules.last_day(month), zone), month)
 
 
 @operation

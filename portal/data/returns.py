@@ -2,15 +2,14 @@
 when), the figures kept at each month's end, and the sign-offs. Queries only:
 portal.cases.returns changes them; portal.domain.returns works the figures out.
 
-Times are kept in UTC and read as days in the service's TIMEZONE (a change at 00:30 on
-1 November, UK time, belongs to November)."""
+Times are kept in UTC and read as days in the zone given (the service's TIMEZONE: a change
+at 00:30 on 1 November, UK time, belongs to November)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,29 +60,24 @@ class ReturnSignOff(Base):
 
 # Reading UTC times as local days ---------------------------------------------------------
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/London"))
-
-
-def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone or _zone()).date()
+    return moment.astimezone(zone).date()
 
 
-def utc_start_of(day: date) -> datetime:
+def utc_start_of(day: date, zone: ZoneInfo) -> datetime:
     """The moment (in UTC) the local day begins."""
-    return datetime.combine(day, time(), tzinfo=_zone()).astimezone(UTC)
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 # History, as the pure rules read it ----------------------------------------------------
 
-def history_until(last_day: date) -> rules.History:
+def history_until(last_day: date, zone: ZoneInfo) -> rules.History:
     """Every entry on the register at any time up to `last_day` (local), with its ratings,
     keyworkers and C(E)TRs up to then: what portal.domain.returns needs for any month up to
     it. Later events are left out, so later changes cannot move an earlier month."""
-    zone = _zone()
-    before = utc_start_of(last_day + timedelta(days=1))
+    before = utc_start_of(last_day + timedelta(days=1), zone)
     found = list(db.session.scalars(select(RegisterEntry).where(
         RegisterEntry.added_on <= last_day).order_by(RegisterEntry.id)))
     ids = [e.id for e in found]
