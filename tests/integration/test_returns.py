@@ -94,7 +94,7 @@ def keep_at_month_end(app, month: str) -> None:
     assert outcome.outcome == "done" and outcome.result is True, outcome
 
 
-def test_figures_kept_at_each_months_end_are_those_worked_out_after_later_changes(sqlite_app):
+def test_figures_kept_at_each_months_end_are_those_worked_out_after_later_changes(app):
     """Six months of history made by the operations themselves (children added, ratings
     changed, admissions, keyworkers set and taken away, entries closed, C(E)TRs), the
     figures kept by the daily job at each month's end, then more changes: each month
@@ -105,7 +105,6 @@ def test_figures_kept_at_each_months_end_are_those_worked_out_after_later_change
     from portal.data.requests import SupportRequest
     from portal.domain.ratings import Rating
 
-    app = sqlite_app
     requests = [ready_request(app) for _ in range(6)]
     manager = make_staff(app, "register_manager", name="Morgan Manager")
     actor = Actor.for_staff(manager)
