@@ -55,6 +55,7 @@ ACTIONS = {
     "register.closed": _l("Register entry closed"),
     "register.released": _l("Rating shown to the family, or hidden"),
     "register.meeting_outcome": _l("Reviewed at a register meeting"),
+    "register.return_details": _l("Sex, ethnic category or local authority changed"),
     "partner.update": _l("A partner agency sent an update"),
     "partner.contribution": _l("Added something for the monthly meeting"),
     "partner.action_accepted": _l("Accepted an action"),

@@ -270,6 +270,8 @@ def test_the_monthly_return_from_the_entry_page_to_sign_off(app, client, monkeyp
     assert saved.status_code == 302
     page = client.get(entry_url).get_data(as_text=True)
     assert "Black or Black British: African" in page and "South Council" in page
+    history = client.get(f"/staff/requests/{req.id}").get_data(as_text=True)
+    assert "Sex, ethnic category or local authority changed" in history
     with app.app_context():
         e = _db(app).session.get(RegisterEntry, entry_id)
         assert (e.sex, e.ethnicity, e.local_authority) == ("female", "N", "South Council")
@@ -309,6 +311,10 @@ def test_the_monthly_return_from_the_entry_page_to_sign_off(app, client, monkeyp
     assert rows[0] == ["Month", "Table", "Row", "Column", "Count"]
     counts = [row[4] for row in rows[1:]]
     assert all(c == "*" or (c.isdigit() and (c == "0" or int(c) >= 5)) for c in counts)
+    with app.app_context():
+        assert _db(app).session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.action == "return.downloaded", AuditEvent.subject_id == month)
+        ).first() is not None
 
     signed = client.post(f"/staff/returns/{month}/sign-off", data={
         "csrf_token": _token(html), "figures_hash": _hidden(html, "figures_hash")})
