@@ -6,23 +6,63 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal.domain.returns import first_day, previous_month
+from tests.browser.test_case_changes_browser import (
+    Browsers,
+    Case,
+    add_to_register,
+    open_from_queue,
+    parent_consents,
+)
+from tests.browser.test_consent_browser import send_request
 from tests.browser.test_staff_browser import clean, create_staff
 from tests.browser.test_staff_browser import sign_in as staff_sign_in
+from tests.support import years_ago
 
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def others(browser: Any, live_server: str) -> Iterator[Browsers]:
+    browsers = Browsers(browser, live_server)
+    try:
+        yield browsers
+    finally:
+        for context in browsers.contexts:
+            context.close()
+    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
+
+
 def test_a_manager_opens_last_months_return_downloads_it_and_signs_it_off(
-        page, live_database, live_db):
+        page, others, live_database, live_db):
+    case = Case("returns")
+    family = others()
+    reference = send_request(family, years_ago(9), case.email, **case.answers())
+    parent_consents(family, reference)
     email = create_staff(live_database, "register_manager", "Rowan Returns")
     staff_sign_in(page, email)
+
+    # The child's details the return counts by, on their register entry.
+    open_from_queue(page, reference)
+    add_to_register(page)
+    page.get_by_text("Change sex, ethnic category or local authority").click()
+    page.get_by_label("Sex", exact=True).select_option(label="Female")
+    page.get_by_label("Ethnic category").select_option(label="Not stated")
+    clean(page, "the entry, the return's details open")
+    page.get_by_role("button", name="Save").last.click()
+    details = page.locator("#return-details + dl")
+    expect(details).to_contain_text("Female")
+    expect(details).to_contain_text("Not stated")
+    clean(page, "the entry, the return's details saved")
+
     month = previous_month(date.today())
     name = first_day(month).strftime("%B %Y")
 
