@@ -184,6 +184,9 @@ def _production_problems(env: dict[str, str], config: dict[str, Any]) -> list[st
           unset("CONTACT_EMAIL") or _email_problem(config["CONTACT_EMAIL"]))
     if env.get("TEAM_EMAIL"):
         check("TEAM_EMAIL", "where staff notices go", _email_problem(config["TEAM_EMAIL"]))
+    if env.get("TRIAGE_TEAM_EMAIL"):
+        check("TRIAGE_TEAM_EMAIL", "where urgent alerts go",
+              _email_problem(config["TRIAGE_TEAM_EMAIL"]))
     check("BASE_URL", "the service's public https address, used in emailed links",
           unset("BASE_URL") or _https_problem(config["BASE_URL"]))
 
@@ -256,6 +259,9 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "CONTACT_HOURS": env.get("CONTACT_HOURS", "Monday to Friday, 9am to 5pm"),
         # Where staff notices go when a request has no assigned officer or keyworker email.
         "TEAM_EMAIL": env.get("TEAM_EMAIL") or env.get("CONTACT_EMAIL", "dsr@example.nhs.uk"),
+        # The triage team's inbox for urgent alerts (urgent requests, reported admissions),
+        # as well as staff on duty; empty: only those on duty hear.
+        "TRIAGE_TEAM_EMAIL": env.get("TRIAGE_TEAM_EMAIL", "").strip(),
         # Local crisis line, shown with NHS 111 option 2 and 999 on the crisis page.
         "CRISIS_LINE_NAME": env.get("CRISIS_LINE_NAME", "Children's crisis line"),
         "CRISIS_LINE_PHONE": env.get("CRISIS_LINE_PHONE", "0800 000 0000"),

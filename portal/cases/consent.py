@@ -223,6 +223,8 @@ def _refresh(req: SupportRequest, actor: Actor) -> ConsentStatus:
     status = store.status_for(req)
     if status.valid and State(req.state) in {State.SUBMITTED, State.AWAITING_CONSENT}:
         move(req, State.READY_FOR_TRIAGE, actor, why="consent_complete")
+        from portal.cases.alerts import urgent_request
+        urgent_request(req)  # once per recipient: nothing more if sent when it arrived
         timeline.step(req, "consent_complete", status="with_the_team")
         emails.tell_family(req, "family_status",
                            dedupe=f"status:{req.reference}:consent_complete")

@@ -71,6 +71,9 @@ CATALOGUE: dict[str, Email] = {
     "staff_childs_view": Email(_l("A child has said no: %(reference)s"), "staff_notice"),
     "staff_handover_answer": Email(_l("An answer about the adult register: %(reference)s"),
                                    "handover_staff"),
+    "alert_urgent_request": Email(_l("An urgent request has arrived"), "alert_urgent_request"),
+    "alert_admission": Email(_l("An admission to hospital has been reported"),
+                             "alert_admission"),
     "keyworker_notice": Email(
         _l("There is something new for a child you key-work: %(reference)s"),
         "keyworker_notice"),

@@ -100,6 +100,9 @@ def report_change(req: SupportRequest, actor: Actor, events: list[str],
     db.session.flush()
     entry = entry_for_request(req.id)
     if admitted and entry is not None and entry.closed_at is None:
+        if entry.flag != "admission_reported":  # the same admission told again: no alert
+            from portal.cases.alerts import admission_reported
+            admission_reported(entry, f"update:{update.id}")
         entry.flag = "admission_reported"
     audit.record(actor, "family.update", "request", req.id, update=update.id, events=events)
     if entry is not None and entry.closed_at is None:

@@ -84,6 +84,7 @@ def change_rating(entry: RegisterEntry, actor: Actor, rating: Rating, reason: st
     if until is not None and not confirmed:
         raise BelowRedAfterDischarge(until)
     before = entry.rating
+    reported = entry.flag == "admission_reported"  # the family told us: alerted then
     with figures.tracked(entry):
         entry.rating = rating.value
         entry.severity = SEVERITY[rating.value]
@@ -103,6 +104,9 @@ def change_rating(entry: RegisterEntry, actor: Actor, rating: Rating, reason: st
     db.session.flush()
     audit.record(actor, "register.rating", "register_entry", entry.id,
                  **{"from": before, "to": rating.value, "confirmed_below_red": bool(until)})
+    if rating is Rating.BLUE and before != Rating.BLUE and not reported:
+        from portal.cases.alerts import admission_reported
+        admission_reported(entry, f"rating:{change.id}")
     if entry.rating_released:
         emails.tell_family(_request(entry), "family_status",
                            dedupe=f"status:rating:{change.id}")

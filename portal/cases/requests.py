@@ -135,6 +135,8 @@ def _store(draft: Draft, key: str, values: dict[str, Any], suggestion: Any,
     move(req, State.AWAITING_CONSENT, Actor.system())
     timeline.step(req, "sent", at=req.submitted_at)
     _confirm(req)
+    from portal.cases.alerts import urgent_request
+    urgent_request(req)  # suggested Red or Blue, or danger now: the team hears at once
     db.session.delete(draft)
     db.session.flush()
     return req

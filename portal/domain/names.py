@@ -16,15 +16,18 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
+from typing import TypeVar
 
 from portal.domain import nhs_number, references
+
+T = TypeVar("T")
 
 # A name matches when the words typed match it this well on average (0 to 1)...
 MATCH = 0.72
 # ...and no word typed matches worse than this (so "John Brown" is not John Smith).
 WORD_FLOOR = 0.5
 # Two words that sound alike count as at least this similar.
-SOUND_ALIKE = 0.82
+SOUND_ALIKE = 0.75
 SOUNDS_KEY_LENGTH = 200
 
 _SOUNDEX = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"),
@@ -46,6 +49,7 @@ def words(text: str) -> list[str]:
 def sound(word: str) -> str:
     """A word's sound code: Soundex (first letter and three digits), after folding spellings
     of the same first sound together (ph/f, kn/n, wr/r; c as k or s)."""
+    word = "".join(words(word))
     if not word:
         return ""
     for spelling, said in _FIRST_SOUNDS:
@@ -98,12 +102,31 @@ def word_similarity(typed: str, word: str) -> float:
         return 1.0
     if len(typed) == 1:  # an initial
         return 0.9 if word.startswith(typed) else 0.0
-    ratio = SequenceMatcher(None, typed, word, autojunk=False).ratio()
+    # difflib's ratio, with one for typing slips (a letter missed, added, changed or two
+    # swapped): "Jonh" is nearer John than Joan.
+    longest = max(len(typed), len(word))
+    ratio = (SequenceMatcher(None, typed, word, autojunk=False).ratio()
+             + 1 - _slips(typed, word) / longest) / 2
     if len(typed) >= 3 and word.startswith(typed):  # the start of a name: "Alex" for Alexander
         ratio = max(ratio, 0.85)
-    if sound(typed) == sound(word):
-        ratio = max(ratio, SOUND_ALIKE)
-    return ratio
+    if sound(typed) == sound(word):  # alike in sound: halfway closer, keeping the order
+        ratio = max(ratio + (1 - ratio) / 2, SOUND_ALIKE)
+    return min(ratio, 0.99)
+
+
+def _slips(a: str, b: str) -> int:
+    """Typing slips between two words: letters missed, added or changed, and two letters
+    swapped (the optimal string alignment distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def score(typed: str, *names: str | None) -> float:
@@ -128,8 +151,8 @@ def matches(typed: str, *names: str | None) -> bool:
     return score(typed, *names) >= MATCH
 
 
-def rank(typed: str, candidates: list[tuple[object, tuple[str | None, ...]]]
-         ) -> list[tuple[object, float]]:
+def rank(typed: str, candidates: list[tuple[T, tuple[str | None, ...]]]
+         ) -> list[tuple[T, float]]:
     """The candidates (anything, with its names) that match, best first; equal scores keep
     the order they came in."""
     scored = [(item, score(typed, *names)) for item, names in candidates]

@@ -21,6 +21,7 @@ from portal.staff import (  # noqa: E402,F401
     consent,
     decisions,
     emails,
+    find,
     handover,
     keyworkers,
     oversight,

@@ -115,6 +115,8 @@ ACCESS: dict[str, str] = {
     # /staff/requests/<int:request_id>/young-person-link
     "staff.request_young_person_link": CASEWORK,
     "staff.verify_evidence": CASEWORK,  # /staff/verify
+    "staff.on_duty": CASEWORK,  # /staff/on-duty (urgent alerts by email)
+    "staff.on_duty_save": CASEWORK,  # /staff/on-duty (POST)
     # Staff: register managers only (the consent finding, the audit log, the export,
     # releasing a rating to the family).
     "staff.request_finding": MANAGER,  # /staff/requests/<int:request_id>/consent-finding
@@ -124,6 +126,7 @@ ACCESS: dict[str, str] = {
     # Staff: the register, read (partner viewers too, read only).
     "staff.register_list": READ_REGISTER,  # /staff/register
     "staff.my_children": READ_REGISTER,  # /staff/my-children (the entries I key-work)
+    "staff.find": READ_REGISTER,  # /staff/find?q= (partners: register entries only)
     "staff.register_entry": READ_REGISTER,  # /staff/register/<int:entry_id>
     # Staff: the register, changed (triage officers and register managers).
     "staff.register_rating": CASEWORK,  # /staff/register/<int:entry_id>/rating
