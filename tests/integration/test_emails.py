@@ -109,6 +109,11 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "staff_consent_withdrawn": ("staff_consent_withdrawn", {
         "reference": REFERENCE, "link": STAFF_LINK}),
     "staff_childs_view": ("staff_childs_view", {"reference": REFERENCE, "link": STAFF_LINK}),
+    "alert_urgent_request": ("alert_urgent_request", {"link": STAFF_LINK,
+                                                      "danger_now": False}),
+    "alert_urgent_request--danger_now": ("alert_urgent_request", {"link": STAFF_LINK,
+                                                                  "danger_now": True}),
+    "alert_admission": ("alert_admission", {"link": f"{BASE}/staff/register/12"}),
     "keyworker_notice": ("keyworker_notice", {
         "reference": REFERENCE, "what": "family_message", "link": STAFF_LINK}),
     "keyworker_notice--partner_update": ("keyworker_notice", {
