@@ -122,6 +122,8 @@ def accept(req: SupportRequest, actor: Actor, *, rating: Rating, keyworker: str 
     timeline.step(req, "accepted", status="on_register")
     audit.record(actor, "register.added", "register_entry", entry.id, request=req.id,
                  rating=rating.value)
+    from portal.cases.referrals import record_referrer
+    record_referrer(entry, req, actor)  # the professional who asked: among those involved
     emails.send("decision_accepted", req.contact_email, locale=req.locale,
                 reference=req.reference, req=req, dedupe=f"decision:{req.reference}")
     emails.tell_family(req, "family_status", dedupe=f"status:{req.reference}:accepted")

@@ -65,6 +65,15 @@ CATALOGUE: dict[str, Email] = {
     "handover_family": Email(_l("Turning 18: news about %(reference)s"), "handover_family"),
     "handover_young_person": Email(_l("You are 18: what happens now"),
                                    "handover_young_person"),
+    # A professional's or a foster carer's request (portal.cases.referrals).
+    "referral_received": Email(_l("We have your referral: %(reference)s"),
+                               "referral_received"),
+    "referral_young_person": Email(_l("We would like to know what you think"),
+                                   "referral_young_person"),
+    "referral_council_consent": Email(_l("Consent for the council is asked: %(reference)s"),
+                                      "referral_council_consent"),
+    "referral_may_follow": Email(_l("You can now follow a referral: %(reference)s"),
+                                 "referral_may_follow"),
     # To staff: never a child's name, only the reference and a link to sign in.
     "staff_message": Email(_l("A family has sent a message: %(reference)s"), "staff_notice"),
     "staff_consent_withdrawn": Email(_l("Consent withdrawn: %(reference)s"), "staff_notice"),
@@ -127,7 +136,8 @@ def send(kind: str, to: str | None, *, locale: str, dedupe: str | None = None,
 
 def family_addresses(req: SupportRequest) -> list[str]:
     """Everyone following the request by email: the requester first."""
-    found = [p.email for p in family_store.people_for(req.id)]
+    # A professional who referred the child sees where it is, but hears nothing here.
+    found = [p.email for p in family_store.people_for(req.id) if p.role != "referrer"]
     if req.contact_email and req.contact_email.lower() not in found:
         found.insert(0, req.contact_email.lower())
     return found

@@ -128,13 +128,18 @@ def _store(draft: Draft, key: str, values: dict[str, Any], suggestion: Any,
         "family", via="request")
     audit.record(asker, "request.submitted", "request", req.id, reference=req.reference,
                  suggested_rating=req.suggested_rating, danger_now=req.danger_now)
-    if req.contact_email:  # they can sign in by email to follow the request
+    from portal.cases import referrals
+    referral = referrals.is_referral(req)  # a professional or a foster carer asks
+    if req.contact_email and not referral:  # they can sign in by email to follow it
         grant_access(req, req.contact_email, "requester")
     flag_same_child(req)
     # Nobody is on the register without consent: the request waits for it.
     move(req, State.AWAITING_CONSENT, Actor.system())
     timeline.step(req, "sent", at=req.submitted_at)
-    _confirm(req)
+    if referral:
+        referrals.after_referral(req)
+    else:
+        _confirm(req)
     from portal.cases.alerts import urgent_request
     urgent_request(req)  # suggested Red or Blue, or danger now: the team hears at once
     db.session.delete(draft)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.data.base import Base, utcnow
 from portal.data.requests import SupportRequest
 from portal.domain.consent import (
+    NEVER_CONSENT,
     ConsentStatus,
     Decision,
     Found,
@@ -172,12 +173,17 @@ def status_for(request: SupportRequest, today: date | None = None, *,
     """Where consent stands for a request today (see portal.domain.consent); `without`
     leaves out one answer, to say what withdrawing it would do."""
     request_id = request.id
+    # An answer given from the browser that sent a foster carer's or a professional's
+    # request is theirs: never consent (portal.domain.consent.NEVER_CONSENT).
+    asker = request.requester_role if request.requester_role in NEVER_CONSENT else None
     given = [Given(signer=Signer(c.signer_role), decision=Decision(c.decision),
-                   parental_responsibility=c.parental_responsibility, at=c.signed_at)
+                   parental_responsibility=c.parental_responsibility, at=c.signed_at,
+                   acting_as=asker if c.via == "request" else None)
              for c, withdrawn in consents_for(request_id)
              if withdrawn is None and c.id != without]
     found = [Found(StaffFinding(f.finding), f.recorded_at) for f in findings_for(request_id)]
-    return consent_status(request.child_date_of_birth, today or date.today(), given, found)
+    return consent_status(request.child_date_of_birth, today or date.today(), given, found,
+                          care_status=request.care_status)
 
 
 def young_persons_answer(request_id: int) -> Consent | None:

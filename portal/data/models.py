@@ -10,6 +10,7 @@ from portal.data.jobs import JobRun
 from portal.data.keyworkers import KeyworkerRead
 from portal.data.outbox import OutboxMessage
 from portal.data.partners import Agency, MeetingContribution, PartnerUpdate
+from portal.data.referrals import CouncilConsent, EntryContact
 from portal.data.register import RatingChange, RegisterAction, RegisterEntry, RegisterNote
 from portal.data.requests import RequestMessage, SupportRequest
 from portal.data.returns import KeyworkerChange, ReturnSignOff, ReturnSnapshot
@@ -26,4 +27,5 @@ __all__ = [
     "RequestMessage", "SignInAttempt", "StaffFindingRecord", "StaffUser", "SupportRequest",
     "AdultReferral", "AdultReferralAnswer", "TransitionPlan",
     "KeyworkerChange", "ReturnSignOff", "ReturnSnapshot",
+    "CouncilConsent", "EntryContact",
 ]

@@ -45,6 +45,19 @@ class SupportRequest(Timestamped, Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     contact_method: Mapped[str] = mapped_column(String(12))
+    # A professional's or a foster carer's referral (portal.cases.referrals): the asker's
+    # job, organisation and work email; whose consent is asked (parent | council |
+    # young_person) and that person's name (their address is contact_email); and whether
+    # the family let the professional see where the request is (None: not asked yet).
+    referrer_job: Mapped[str | None] = mapped_column(String(100))
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+    consent_from: Mapped[str | None] = mapped_column(String(12))
+    consent_contact_name: Mapped[str | None] = mapped_column(String(200))
+    referrer_may_follow: Mapped[bool | None] = mapped_column(Boolean)
+    # Looked after by a council (portal.domain.consent.CareStatus), and which council.
+    care_status: Mapped[str | None] = mapped_column(String(12))
+    care_council: Mapped[str | None] = mapped_column(String(100))
 
     # The child.
     child_name: Mapped[str] = mapped_column(String(200))

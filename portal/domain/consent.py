@@ -14,6 +14,14 @@
   decide whether to go ahead and record why.
 - Only the person who gave an answer can withdraw it, and only the young person answers
   for themselves: a parent can never answer or withdraw in their place.
+- A child in care under a care order (Children Act 1989 s.31): the council shares
+  parental responsibility with the parents, so a named social worker may consent for the
+  council; the parents may also consent as usual, and once the council has answered, its
+  answer is the one that stands (the order lets it limit how the parents use theirs). A
+  child accommodated by agreement (s.20): the parents keep parental responsibility and
+  consent as usual; the council's answer does not count.
+- Foster carers and the professionals who refer a child never hold parental
+  responsibility by being one: their answer never counts as consent.
 """
 
 from __future__ import annotations
@@ -32,6 +40,22 @@ OWN_DECISION_AGE = 16
 class Signer(enum.StrEnum):
     PARENT = "parent"  # a parent or carer with parental responsibility
     YOUNG_PERSON = "young_person"
+    COUNCIL = "council"  # a named social worker, for the council under a care order
+
+
+class CareStatus(enum.StrEnum):
+    """Whether the child is looked after by a council, and how."""
+
+    CARE_ORDER = "care_order"  # Children Act 1989 s.31: the council shares parental resp.
+    ACCOMMODATED = "accommodated"  # s.20, by agreement: the parents keep it
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+CARE_ORDER_BASIS = "care order (Children Act 1989 s.31)"
+
+# People who may ask for a child to be added but never consent by being who they are.
+NEVER_CONSENT = frozenset({"foster_carer", "professional"})
 
 
 class Decision(enum.StrEnum):
@@ -76,6 +100,21 @@ class Given:
     decision: Decision
     parental_responsibility: bool = False
     at: datetime | None = None
+    # Who the signer is when known to be someone who never consents by being it
+    # ("foster_carer", "professional"): their answer is not consent.
+    acting_as: str | None = None
+
+
+def counts_for_child(answer: Given, care_status: str | None = None) -> bool:
+    """Does this answer stand as the consent of someone with parental responsibility?
+
+    A parent's with parental responsibility does; the council's only for a child under a
+    care order; a foster carer's or a referring professional's never."""
+    if answer.acting_as in NEVER_CONSENT:
+        return False
+    if answer.signer is Signer.COUNCIL:
+        return care_status == CareStatus.CARE_ORDER
+    return answer.signer is Signer.PARENT and answer.parental_responsibility
 
 
 @dataclass(frozen=True)
@@ -113,8 +152,11 @@ def _latest(given: Iterable[Given], signer: Signer) -> Given | None:
 
 
 def consent_status(born: date, today: date, given: Iterable[Given],
-                   findings: Iterable[StaffFinding | Found] = ()) -> ConsentStatus:
-    """Is there valid consent today, and if not, what exactly is missing?"""
+                   findings: Iterable[StaffFinding | Found] = (),
+                   care_status: str | None = None) -> ConsentStatus:
+    """Is there valid consent today, and if not, what exactly is missing?
+
+    `care_status` (a CareStatus value) says whether the council's answer counts."""
     given = list(given)
     recorded = [f if isinstance(f, Found) else Found(f) for f in findings]
     findings = {f.finding for f in recorded}
@@ -122,9 +164,11 @@ def consent_status(born: date, today: date, given: Iterable[Given],
     if age >= ADULT_AGE:
         return ConsentStatus(valid=False, age=age, own_decision=True,
                              missing=(Missing.ADULT,))
-    parent = _latest((g for g in given if g.signer is not Signer.PARENT
-                      or g.parental_responsibility), Signer.PARENT)
-    young = _latest(given, Signer.YOUNG_PERSON)
+    holders = [g for g in given if counts_for_child(g, care_status)]
+    # Under a care order the council's answer, once given, is the one that stands.
+    parent = _latest(holders, Signer.COUNCIL) or _latest(holders, Signer.PARENT)
+    young = _latest((g for g in given if g.acting_as not in NEVER_CONSENT),
+                    Signer.YOUNG_PERSON)
     parent_yes = parent is not None and parent.decision is Decision.YES
     young_yes = young is not None and young.decision is Decision.YES
 

@@ -13,4 +13,4 @@ def _family_context() -> dict[str, object]:
     return {"family_email": current_family_email(), "words": words}
 
 
-from portal.family import sign_in, views  # noqa: E402,F401
+from portal.family import referrals, sign_in, views  # noqa: E402,F401

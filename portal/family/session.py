@@ -16,7 +16,9 @@ def family_request(reference: str) -> SupportRequest:
     """The request, if this signed-in person may follow it. Anything else: 404, logged."""
     email = current_family_email() or ""
     req = find_request_by_reference(reference)
-    if req is None or access_for(email, req.id) is None:
+    access = access_for(email, req.id) if req is not None else None
+    # A professional who referred the child sees where it is only (portal.family.referrals).
+    if req is None or access is None or access.role == "referrer":
         # Kept though the 404 rolls back everything else (written after it).
         record_security_event(FAMILY_DENIED, actor_type="family",
                               actor_id=email_fingerprint(email) if email else None,

@@ -65,7 +65,9 @@ def live_entry(req: SupportRequest) -> entries.RegisterEntry | None:
 @family_only
 def requests() -> str:
     rows = requests_by_ids(store.request_ids_for(_email()))
-    return render_template("family/requests.html", rows=rows)
+    from portal.data.referrals import referred_request_ids
+    return render_template("family/requests.html", rows=rows,
+                           referred=referred_request_ids(_email()))
 
 
 def keyworker(entry: entries.RegisterEntry | None) -> dict[str, str | None] | None:

@@ -64,11 +64,13 @@ WORDS: dict[str, dict[str, Any]] = {
         "requester": _l("Sent the request"),
         "parent": _l("Parent or carer who filled in the consent form"),
         "young_person": _l("The young person"),
+        "referrer": _l("Professional who asked: sees where it is only"),
     },
     # Who signed a consent answer (Consent.signer_role).
     "signer": {
         "parent": _l("Parent or carer"),
         "young_person": _l("The young person"),
+        "council": _l("Social worker, for the council"),
     },
     # A consent answer (Consent.decision).
     "answer": {

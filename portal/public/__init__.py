@@ -7,6 +7,7 @@ bp = Blueprint("public", __name__)
 from portal.public import content, eligibility  # noqa: E402,F401
 from portal.public.consent import (  # noqa: E402,F401
     adult_referral,
+    council,
     parent,
     record,
     withdrawal,

@@ -25,6 +25,7 @@ KEEP = 10
 
 PARENT = "parent"
 YOUNG = "young_person"
+REFERRER = "referrer"  # a professional or a foster carer who sent the request
 
 
 def _add(key: str, value: str) -> None:
@@ -54,9 +55,11 @@ def _take_side(reference: str, wanted: str) -> None:
     _remember(SIDES, reference, wanted)
 
 
-def sent_request(reference: str, *, by_young_person: bool) -> None:
+def sent_request(reference: str, *, by_young_person: bool, referrer: bool = False) -> None:
+    """A professional or a foster carer who sent a request acts for neither side: they
+    never give consent, nor answer for the young person."""
     _add(REQUESTS, reference)
-    _take_side(reference, YOUNG if by_young_person else PARENT)
+    _take_side(reference, REFERRER if referrer else YOUNG if by_young_person else PARENT)
 
 
 def may_see_confirmation(reference: str) -> bool:

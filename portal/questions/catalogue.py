@@ -32,14 +32,30 @@ def is_self(answers: Mapping[str, Any]) -> bool:
     return answers.get("who") == "young_person"
 
 
+def is_referral(answers: Mapping[str, Any]) -> bool:
+    """A professional or a foster carer asks: consent comes from someone else."""
+    return answers.get("who") in f.REFERRERS
+
+
+def asked_about_care(answers: Mapping[str, Any]) -> bool:
+    """Whether a council looks after the child is asked when someone other than the
+    family asks, or when the child lives away from their family home."""
+    return is_referral(answers) or answers.get("living_situation") not in (
+        None, "family_home")
+
+
 @dataclass(frozen=True)
 class Words:
-    """The same sentence about someone else's child and about yourself."""
+    """The same sentence about someone else's child and about yourself (and, where the
+    wording says "your family", for a professional or a foster carer asking)."""
 
     other: Any
     own: Any
+    referral: Any = None
 
     def __call__(self, answers: Mapping[str, Any]) -> Any:
+        if self.referral is not None and is_referral(answers):
+            return self.referral
         return self.own if is_self(answers) else self.other
 
 
@@ -128,6 +144,32 @@ QUESTIONS: list[Question] = [
        hint=_same(_l("For example, grandmother or older sister")),
        short=_same(_l("Your relationship")), record=_l("Their relationship to the child"),
        applies=lambda a: a.get("who") == "family"),
+    _q("referrer-name", f.ReferrerNameForm, "input",
+       _same(_l("What is your name?")),
+       Field("referrer_name", "requester_name"),
+       short=_same(_l("Your name")), record=_l("Name of the person asking"),
+       applies=is_referral),
+    _q("referrer-job", f.ReferrerJobForm, "input",
+       _same(_l("What is your job?")),
+       Field("referrer_job", "referrer_job"),
+       hint=_same(_l("For example, social worker, special educational needs coordinator or "
+                     "community nurse")),
+       short=_same(_l("Your job")), record=_l("Their job"),
+       applies=lambda a: a.get("who") == "professional"),
+    _q("referrer-organisation", f.ReferrerOrganisationForm, "input",
+       _same(_l("Which organisation do you work for?")),
+       Field("referrer_organisation", "referrer_organisation"),
+       hint=_same(_l("For example, the council's children's services, a school or an NHS "
+                     "trust")),
+       short=_same(_l("Your organisation")), record=_l("Their organisation"),
+       applies=lambda a: a.get("who") == "professional"),
+    _q("referrer-email", f.ReferrerEmailForm, "input",
+       _same(_l("What is your email address?")),
+       Field("referrer_email", "referrer_email"),
+       hint=_same(_l("We will send you the reference number. If you are a professional, "
+                     "use your work email address")),
+       short=_same(_l("Your email address")), record=_l("Email address of the person asking"),
+       applies=is_referral),
     _q("child-name", f.ChildNameForm, "child_name",
        Words(_l("What is the child or young person's name?"), _l("What is your name?")),
        Field("child_name", "child_name"),
@@ -154,6 +196,19 @@ QUESTIONS: list[Question] = [
        Words(_l("Where do they live now?"), _l("Where do you live now?")),
        Field("living_situation", "living_situation"),
        short=_same(_l("Where they live"))),
+    _q("care-status", f.CareStatusForm, "radios",
+       Words(_l("Is the child or young person looked after by a council?"),
+             _l("Are you looked after by a council?")),
+       Field("care_status", "care_status"),
+       hint=_same(_l("This is sometimes called being in care")),
+       short=_same(_l("Looked after by a council")), record=_l("Care status"),
+       applies=asked_about_care),
+    _q("council", f.CouncilForm, "input",
+       Words(_l("Which council looks after them?"), _l("Which council looks after you?")),
+       Field("care_council", "care_council"),
+       short=_same(_l("Council")), record=_l("Council"),
+       applies=lambda a: asked_about_care(a)
+       and a.get("care_status") in ("care_order", "accommodated")),
     _q("education", f.EducationForm, "input",
        Words(_l("Which school, college or placement do they go to?"),
              _l("Which school, college or placement do you go to?")),
@@ -203,13 +258,28 @@ QUESTIONS: list[Question] = [
        short=_same(_l("What would help")), evidence=True),
     _q("communication", f.CommunicationForm, "textarea",
        Words(_l("Do they or your family have any communication needs?"),
-             _l("Do you have any communication needs?")),
+             _l("Do you have any communication needs?"),
+             _l("Do they or their family have any communication needs?")),
        Field("communication_needs", "communication_needs", _text_or_none),
        hint=_same(_l("For example, Easy Read, British Sign Language, large print, short "
                      "phone calls or no phone calls. You can leave this blank.")),
        short=_same(_l("Communication needs")), evidence=True),
+    _q("consent-from", f.ConsentFromForm, "radios",
+       _same(_l("Who should we ask for consent?")),
+       Field("consent_from", "consent_from"),
+       hint=_same(_l("Nobody is added to the register without consent. We will email them "
+                     "a link to give it. You cannot give it for them")),
+       short=_same(_l("Who gives consent")), record=_l("Consent asked from"),
+       applies=is_referral),
+    _q("consent-name", f.ConsentNameForm, "input",
+       _same(_l("What is the name of the person we should ask for consent?")),
+       Field("consent_contact_name", "consent_contact_name"),
+       short=_same(_l("Their name")), record=_l("Name of the person asked for consent"),
+       applies=lambda a: is_referral(a) and a.get("consent_from") != "young_person"),
     _q("language", f.LanguageForm, "language",
-       _same(_l("Which language would you like us to use?")),
+       Words(_l("Which language would you like us to use?"),
+             _l("Which language would you like us to use?"),
+             _l("Which language should we use with the family?")),
        Field("preferred_language", "preferred_language", lambda v: v or "English"),
        Field("needs_interpreter", "needs_interpreter", bool),
        short=_same(_l("Language"))),
@@ -217,15 +287,21 @@ QUESTIONS: list[Question] = [
        _same(_l("What is your name?")),
        Field("requester_name", "requester_name"),
        short=_same(_l("Your name")), record=_l("Name of the person asking"),
-       applies=lambda a: not is_self(a)),
+       applies=lambda a: not is_self(a) and not is_referral(a)),
     _q("contact-details", f.ContactForm, "contact",
-       _same(_l("How can we contact you?")),
+       Words(_l("How can we contact you?"), _l("How can we contact you?"),
+             _l("How can we contact the person who gives consent?")),
        Field("contact_email", "contact_email", _text_or_none),
        Field("contact_phone", "contact_phone", _text_or_none),
-       hint=_same(_l("Give an email address, a phone number or both")),
+       hint=Words(_l("Give an email address, a phone number or both"),
+                  _l("Give an email address, a phone number or both"),
+                  _l("Give their email address: we email them a link to give consent. You "
+                     "can add a phone number too")),
        short=_same(_l("Contact details"))),
     _q("contact-method", f.ContactMethodForm, "radios",
-       _same(_l("How would you like us to contact you?")),
+       Words(_l("How would you like us to contact you?"),
+             _l("How would you like us to contact you?"),
+             _l("How would they like us to contact them?")),
        Field("contact_method", "contact_method"),
        short=_same(_l("How to contact you"))),
 ]
@@ -441,7 +517,10 @@ def stored_values(answers: Mapping[str, Any]) -> dict[str, Any]:
     for q in QUESTIONS:
         applies = q.applies(answers)
         for fld in q.fields:
-            values[fld.column] = fld.store(answers.get(fld.name)) if applies else None
+            if applies:
+                values[fld.column] = fld.store(answers.get(fld.name))
+            else:  # two questions may keep one column (a name): the one asked wins
+                values.setdefault(fld.column, None)
     if is_self(answers):  # asking for yourself: you are the person asking
         values["requester_name"] = answers.get("child_name")
     return values

@@ -48,7 +48,13 @@ WHO_CHOICES = [
        _l("For example a grandparent, aunt or older brother or sister")),
     _c("young_person", _l("I am the young person"),
        _l("You want to ask for yourself to be added")),
+    _c("professional", _l("A professional (social care, education or health)"),
+       _l("For example a social worker, teacher, nurse or doctor who knows the child")),
+    _c("foster_carer", _l("A foster carer"),
+       _l("The child lives with you as their foster carer")),
 ]
+
+REFERRERS = frozenset({"professional", "foster_carer"})
 
 
 class WhoForm(BaseForm):
@@ -61,6 +67,28 @@ class RelationshipForm(BaseForm):
         _l("How are you related to the child?"), what=_l("Your relationship to the child"),
         limit=100, validators=[_required(_l("Enter how you are related to the child"))],
     )
+
+
+# A professional or a foster carer asking ---------------------------------------------
+
+class ReferrerNameForm(BaseForm):
+    referrer_name = short_text(_l("Your full name"), what=_l("Your name"),
+                               validators=[_required(_l("Enter your full name"))])
+
+
+class ReferrerJobForm(BaseForm):
+    referrer_job = short_text(_l("Your job"), what=_l("Your job"), limit=100,
+                              validators=[_required(_l("Enter your job"))])
+
+
+class ReferrerOrganisationForm(BaseForm):
+    referrer_organisation = short_text(
+        _l("Organisation"), what=_l("Organisation"),
+        validators=[_required(_l("Enter the name of the organisation you work for"))])
+
+
+class ReferrerEmailForm(BaseForm):
+    referrer_email = email_field(_l("Email address"), required=_l("Enter your email address"))
 
 
 # The child ----------------------------------------------------------------------------
@@ -162,6 +190,28 @@ class LearningDisabilityForm(BaseForm):
 
 
 YES_NO = [_c("yes", _l("Yes")), _c("no", _l("No"))]
+
+CARE_CHOICES = [
+    _c("care_order", _l("Yes, under a care order"),
+       _l("A court made the order. The council shares parental responsibility with the "
+          "parents")),
+    _c("accommodated", _l("Yes, by agreement with the parents"),
+       _l("Sometimes called section 20 or voluntary accommodation. The parents keep "
+          "parental responsibility")),
+    _c("none", _l("No")),
+    _c("unknown", _l("I'm not sure")),
+]
+
+
+class CareStatusForm(BaseForm):
+    care_status = RadioField(_l("Looked after by a council"), choices=CARE_CHOICES,
+                             validators=[_required(_l("Select if a council looks after "
+                                                      "them"))])
+
+
+class CouncilForm(BaseForm):
+    care_council = short_text(_l("Council"), what=_l("Council"), limit=100,
+                              validators=[_required(_l("Enter the name of the council"))])
 
 
 class HospitalForm(BaseForm):
@@ -272,6 +322,52 @@ class LanguageForm(BaseForm):
     needs_interpreter = BooleanField(_l("We would like an interpreter"))
 
 
+# Who gives consent, when a professional or a foster carer asks ------------------------
+
+CONSENT_FROM_CHOICES = [
+    _c("parent", _l("A parent or carer with parental responsibility"),
+       _l("For example a mother, father, adoptive parent or special guardian. Foster "
+          "carers do not have it")),
+    _c("council", _l("The child's social worker, for the council"),
+       _l("Only for a child under a care order. This can be you")),
+    _c("young_person", _l("The young person"), _l("Only if they are 16 or over")),
+]
+
+
+class ConsentFromForm(BaseForm):
+    consent_from = RadioField(_l("Who gives consent"), choices=CONSENT_FROM_CHOICES,
+                              validators=[_required(_l("Select who we should ask for "
+                                                       "consent"))])
+
+    def validate_with_answers(self, answers: dict[str, Any]) -> bool:
+        """The council consents only under a care order; the young person at 16 or over."""
+        from portal.domain.dates import age_on
+
+        problem = None
+        if self.consent_from.data == "council" and answers.get("care_status") != "care_order":
+            problem = _l("The council gives consent only for a child under a care order. "
+                         "Choose a parent or carer, or go back and change your answer about "
+                         "care")
+        if self.consent_from.data == "young_person":
+            raw = answers.get("child_dob") or {}
+            try:
+                born = date(int(raw["year"]), int(raw["month"]), int(raw["day"]))
+            except (KeyError, TypeError, ValueError):
+                born = None
+            if born is None or age_on(born, date.today()) < 16:
+                problem = _l("The young person gives consent themselves only at 16 or over. "
+                             "Choose a parent or carer")
+        if problem is not None:
+            self.consent_from.errors = [problem]
+            return False
+        return True
+
+
+class ConsentNameForm(BaseForm):
+    consent_contact_name = short_text(_l("Full name"), what=_l("Their name"),
+                                      validators=[_required(_l("Enter their full name"))])
+
+
 # About you ----------------------------------------------------------------------------
 
 class YourNameForm(BaseForm):
@@ -301,6 +397,15 @@ class ContactForm(BaseForm):
             self.contact_email.errors = [_l("Enter an email address or a phone number")]
             return False
         return ok
+
+    def validate_with_answers(self, answers: dict[str, Any]) -> bool:
+        """A professional's or a foster carer's request: the person who gives consent gets
+        their own link by email, so their email address is needed."""
+        if answers.get("who") in REFERRERS and not self.contact_email.data:
+            self.contact_email.errors = [_l("Enter their email address: we email them a "
+                                            "link to give consent")]
+            return False
+        return True
 
 
 CONTACT_METHOD_CHOICES = [

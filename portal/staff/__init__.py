@@ -27,6 +27,7 @@ from portal.staff import (  # noqa: E402,F401
     oversight,
     partners,
     queue,
+    referrals,
     register,
     returns,
     sign_in,

@@ -14,6 +14,7 @@ from portal.cases.decisions import nhs_conflict
 from portal.cases.operation import Actor
 from portal.common.auth import CASEWORK, signed_in_staff, staff_only
 from portal.data import consent as consent_store
+from portal.data.referrals import council_consents_for
 from portal.data.register import entry_for_request
 from portal.data.requests import LIVE_STATES, SupportRequest, find_request, messages_for
 from portal.data.staff import Role, find_staff
@@ -71,6 +72,8 @@ def request_view(request_id: int) -> str:
     return render_template(
         "staff/request.html", req=req, rows=record_rows(req.snapshot()), status=status,
         reasons=reasons(req), consents=consent_store.consents_for(req.id),
+        council_consents=council_consents_for(
+            [c.id for c, _w in consent_store.consents_for(req.id)]),
         findings=consent_store.findings_for(req.id),
         history=history.for_request(req.id, entry.id if entry else None),
         messages=messages_for(req.id), entry=entry, same=same_child(req),

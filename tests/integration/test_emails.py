@@ -103,6 +103,23 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
                                                         "moved": True}),
     "handover_young_person--not_moved": ("handover_young_person", {
         "reference": REFERENCE, "moved": False}),
+    "referral_received": ("referral_received", {
+        "reference": REFERENCE, "consent_from": "parent", "care_status": "none", "weeks": 4}),
+    "referral_received--care_order": ("referral_received", {
+        "reference": REFERENCE, "consent_from": "parent", "care_status": "care_order",
+        "weeks": 4}),
+    "referral_received--council": ("referral_received", {
+        "reference": REFERENCE, "consent_from": "council", "care_status": "care_order",
+        "weeks": 4}),
+    "referral_received--young_person": ("referral_received", {
+        "reference": REFERENCE, "consent_from": "young_person", "care_status": "none",
+        "weeks": 4}),
+    "referral_young_person": ("referral_young_person", {
+        "reference": REFERENCE, "link": f"{BASE}/young-person/start/{TOKEN}", "days": 14}),
+    "referral_council_consent": ("referral_council_consent", {
+        "reference": REFERENCE, "link": f"{BASE}/consent/council/link/{TOKEN}", "days": 14}),
+    "referral_may_follow": ("referral_may_follow", {
+        "reference": REFERENCE, "link": f"{BASE}/account/sign-in"}),
     "staff_handover_answer": ("staff_handover_answer", {
         "reference": REFERENCE, "link": STAFF_LINK}),
     "staff_message": ("staff_message", {"reference": REFERENCE, "link": STAFF_LINK}),

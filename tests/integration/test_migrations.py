@@ -143,6 +143,12 @@ def fill_every_table() -> None:
                                          reason=None))
         db.session.add(StaffFindingRecord(request_id=req.id, finding="gillick_competent",
                                           recorded_by="Manager", note="Seen at school."))
+        from portal.data.referrals import CouncilConsent, EntryContact
+        db.session.add(CouncilConsent(consent_id=consent.id, council="Northshire Council",
+                                      job_title="Social worker",
+                                      legal_basis="care order (Children Act 1989 s.31)"))
+        db.session.add(EntryContact(entry_id=entry.id, name="Jo Carter", kind="referrer",
+                                    job="Social worker", organisation="Northshire Council"))
         from portal.data.keyworkers import KeyworkerRead
         db.session.add(KeyworkerRead(entry_id=entry.id, staff_id=triage_user.id,
                                      seen_at=utcnow()))

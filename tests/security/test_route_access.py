@@ -65,6 +65,10 @@ ACCESS: dict[str, str] = {
     "public.young_person_read": "public",  # /young-person
     "public.young_person_answer": "public",  # /young-person/answer
     "public.young_person_done": "public",  # /young-person/thank-you/<consent_id>
+    # Consent for the council (care order): public, behind the social worker's own link.
+    "public.council_consent_link": "public",  # /consent/council/link/<token>
+    "public.council_consent": "public",  # /consent/<reference>/council
+    "public.council_consent_done": "public",  # /consent/council/done/<consent_id>
     # The young person's say on being referred to the adult register: their own link.
     "public.adult_referral_link": "public",  # /young-person/adult-register/<token>
     "public.adult_referral_read": "public",  # /young-person/adult-register
@@ -91,6 +95,7 @@ ACCESS: dict[str, str] = {
     "family.reply": "family",  # /account/requests/<reference>/reply
     "family.changed": "family",  # /account/requests/<reference>/something-has-changed
     "family.withdraw": "family",  # /account/requests/<reference>/withdraw/<consent_id>
+    "family.referral_status": "family",  # /account/referrals/<reference> (status only)
     # Staff sign-in: public by design (nobody is signed in yet).
     "staff.sign_in": "public",  # /staff/sign-in
     "staff.code": "public",  # /staff/sign-in/code

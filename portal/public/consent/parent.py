@@ -23,7 +23,7 @@ from portal.domain.consent import Decision, Signer, is_adult
 from portal.domain.consent_text import blocks
 from portal.domain.request_states import State
 from portal.public import bp, grants
-from portal.public.consent.forms import EmailForm, ParentConsentForm, ResponsibilityForm
+from portal.public.consent.forms import EmailForm, ResponsibilityForm
 
 RESPONSIBILITY = "parental_responsibility_confirmed"
 
@@ -102,17 +102,23 @@ def consent_agree(reference: str) -> Response | str:
     text = store.text_for(Signer.PARENT.value, req.locale)
     if text is None:
         abort(503)
-    form = ParentConsentForm(data={"relationship": req.requester_relationship or ""})
+    from portal.public.consent import council  # a professional's request: one question more
+
+    form = council.parent_form_class(req)(data={"relationship": req.requester_relationship
+                                                or ""})
     if form.validate_on_submit():
+        actor = parent_actor(req)
         consent = consent_cases.sign(
-            req, parent_actor(req), signer=Signer.PARENT, name=form.signer_name.data or "",
+            req, actor, signer=Signer.PARENT, name=form.signer_name.data or "",
             relationship=form.relationship.data or "", parental_responsibility=True,
             decision=Decision.YES, own_words=None)
+        council.answer_about_referrer(req, actor, form)
         session.pop(RESPONSIBILITY, None)
         grants.signed(consent.id)
         return redirect(url_for("public.consent_signed", consent_id=consent.id))
     return render_template("public/consent/agree.html", form=form, req=req, text=text,
                            blocks=blocks(text.body), name=child_name(req),
+                           referrer=council.referrer_words(req),
                            back_url=url_for("public.consent_start", reference=reference))
 
 

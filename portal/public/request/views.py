@@ -24,7 +24,7 @@ from portal.data.requests import (
 from portal.domain.dates import ADULT_AGE, age_on
 from portal.public import bp, grants
 from portal.questions import catalogue as steps
-from portal.questions.forms import contact_method_problem
+from portal.questions.forms import REFERRERS, contact_method_problem
 
 
 def current_draft() -> Draft | None:
@@ -43,7 +43,8 @@ WHO = "request_who"  # who the request is about ("who" answer), for the same rea
 
 def _remember_submitted(stored: SupportRequest) -> None:
     grants.sent_request(stored.reference,
-                        by_young_person=stored.requester_role == "young_person")
+                        by_young_person=stored.requester_role == "young_person",
+                        referrer=stored.requester_role in REFERRERS)
     session.pop("draft_id", None)
     session.pop(WHO, None)
     # The confirmation page never fails once the request is stored: if the database is
@@ -52,7 +53,9 @@ def _remember_submitted(stored: SupportRequest) -> None:
                      "danger_now": bool(stored.danger_now),
                      "contact_method": stored.contact_method,
                      "contact_email": stored.contact_email,
-                     "contact_phone": stored.contact_phone}
+                     "contact_phone": stored.contact_phone,
+                     "consent_from": stored.consent_from, "care_status": stored.care_status,
+                     "referrer_email": stored.referrer_email}
 
 
 @bp.get("/request")
@@ -344,6 +347,9 @@ class _Sent:
         self.contact_method = known.get("contact_method")
         self.contact_email = known.get("contact_email")
         self.contact_phone = known.get("contact_phone")
+        self.consent_from = known.get("consent_from")
+        self.care_status = known.get("care_status")
+        self.referrer_email = known.get("referrer_email")
 
 
 def _sent_from_session(reference: str) -> str | None:
