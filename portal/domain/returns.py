@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from portal.domain.suppression import HIDDEN, suppress_table
+
 RATINGS = ("blue", "red", "amber", "green")
 KEYWORKER_RATINGS = ("blue", "red", "amber")  # every child rated these should have one
 CETR_KINDS = ("community", "inpatient", "post_admission")
@@ -246,3 +248,56 @@ def canonical(figures_: dict[str, Any]) -> str:
 def fingerprint(figures_: dict[str, Any]) -> str:
     """SHA-256 of the figures: kept with the sign-off, to see whether they changed since."""
     return hashlib.sha256(canonical(figures_).encode()).hexdigest()
+
+
+# Shown outside the service: small numbers hidden -------------------------------------
+
+BREAKDOWNS = ("by_age", "by_sex", "by_ethnicity", "by_local_authority")
+Grid = tuple[list[str], list[list[str]]]  # the rows' keys; every cell as shown, totals too
+
+
+def shown_tables(found: dict[str, Any]) -> dict[str, Grid]:
+    """Every table of the return as it may be shown outside the service: counts from 1 to
+    4 hidden, with secondary suppression in each table; and the number of children with
+    each rating, which several tables show (the register by rating, the keyworkers' row
+    totals, each breakdown's total row), hidden in all of them wherever one hides it, so
+    no table can give back what another hid."""
+    on_rows = [[found["on_register"][r]] for r in RATINGS]
+    kw_keys = list(found["keyworkers"])
+    kw_rows = [[found["keyworkers"][r]["with"], found["keyworkers"][r]["without"]]
+               for r in kw_keys]
+    breakdowns = {name: (list(found[name]), [[row.get(r, 0) for r in RATINGS]
+                                             for row in found[name].values()])
+                  for name in BREAKDOWNS}
+    shared: set[str] = set()
+    while True:
+        on = suppress_table(on_rows, hide=[(i, c) for i, r in enumerate(RATINGS)
+                                           if r in shared for c in (0, 1)])
+        hidden = {r for i, r in enumerate(RATINGS) if on[i][0] == HIDDEN}
+        kw = suppress_table(kw_rows, hide=[(i, 2) for i, r in enumerate(kw_keys)
+                                           if r in shared])
+        hidden |= {r for i, r in enumerate(kw_keys) if kw[i][2] == HIDDEN}
+        shown: dict[str, Grid] = {}
+        for name, (keys, rows) in breakdowns.items():
+            if not rows:  # nobody to break down (no local authority recorded, say)
+                shown[name] = (keys, [])
+                continue
+            grid = suppress_table(rows, hide=[(len(rows), j) for j, r in enumerate(RATINGS)
+                                              if r in shared])
+            hidden |= {r for j, r in enumerate(RATINGS) if grid[len(rows)][j] == HIDDEN}
+            shown[name] = (keys, grid)
+        if hidden <= shared:
+            break
+        shared |= hidden
+    removed = list(found["removed"])
+    cetrs = list(found["cetrs"])
+    return {
+        "on_register": (list(RATINGS), on),
+        "added": (list(RATINGS), suppress_table([[found["added"][r]] for r in RATINGS])),
+        "removed": (removed, suppress_table([[found["removed"][k]] for k in removed])),
+        "cetrs": (cetrs, suppress_table([[found["cetrs"][k]["on_time"],
+                                          found["cetrs"][k]["held"]
+                                          - found["cetrs"][k]["on_time"]] for k in cetrs])),
+        "keyworkers": (kw_keys, kw),
+        **shown,
+    }

@@ -8,7 +8,7 @@ it is hidden too (secondary suppression), until no row or column has exactly one
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 HIDDEN = "*"
 SMALLEST, LARGEST = 1, 4
@@ -23,11 +23,13 @@ def shown(count: int) -> str:
     return HIDDEN if is_small(count) else str(count)
 
 
-def suppress(cells: dict[Hashable, int], groups: Sequence[Sequence[Hashable]]
-             ) -> dict[Hashable, str]:
+def suppress(cells: dict[Hashable, int], groups: Sequence[Sequence[Hashable]],
+             hide: Iterable[Hashable] = ()) -> dict[Hashable, str]:
     """Every cell as shown. `groups`: the cells that add up together, each with its total
-    among them (a row and its row total, a column and its column total)."""
+    among them (a row and its row total, a column and its column total). `hide`: cells
+    hidden whatever their count (the same number is hidden in another table)."""
     hidden = {key for key, count in cells.items() if is_small(count)}
+    hidden |= {key for key in hide if key in cells}
     changed = True
     while changed:
         changed = False
@@ -46,9 +48,11 @@ def suppress(cells: dict[Hashable, int], groups: Sequence[Sequence[Hashable]]
     return {key: HIDDEN if key in hidden else str(count) for key, count in cells.items()}
 
 
-def suppress_table(rows: Sequence[Sequence[int]]) -> list[list[str]]:
+def suppress_table(rows: Sequence[Sequence[int]], hide: Iterable[tuple[int, int]] = ()
+                   ) -> list[list[str]]:
     """A table of counts with a total column added on the right and a total row below,
-    every cell as shown."""
+    every cell as shown. `hide`: (row, column) of cells to hide whatever their count, the
+    totals' row and column counted too."""
     width = len(rows[0]) if rows else 0
     cells: dict[Hashable, int] = {}
     for r, row in enumerate(rows):
@@ -64,5 +68,5 @@ def suppress_table(rows: Sequence[Sequence[int]]) -> list[list[str]]:
         groups.append([(r, c) for c in range(width + 1)])
     for c in range(width + 1):
         groups.append([(r, c) for r in range(len(rows) + 1)])
-    out = suppress(cells, groups)
+    out = suppress(cells, groups, hide)
     return [[out[(r, c)] for c in range(width + 1)] for r in range(len(rows) + 1)]

@@ -26,7 +26,7 @@ from portal.data import register as entries
 from portal.data import returns as store
 from portal.data.staff import Role
 from portal.domain import returns as rules
-from portal.domain.suppression import shown, suppress_table
+from portal.domain.suppression import shown
 from portal.staff import bp
 from portal.staff.forms import VersionedForm, stale
 
@@ -168,65 +168,51 @@ class Table:
     total_label: str | None
 
 
-def _table(id_: str, caption: str, first: str, columns: list[str],
-           rows: list[tuple[str, list[int]]], total: bool = True) -> Table:
-    """Counts with their totals (a total column when there is more than one column, and
-    a total row), small numbers hidden, with secondary suppression."""
-    if not rows:
+def _table(id_: str, caption: str, first: str, columns: list[str], grid: rules.Grid,
+           labels: dict[str, Any]) -> Table:
+    """One table as shown: its rows' labels, the cells (small numbers already hidden), a
+    total column when there is more than one column, and a total row."""
+    keys, cells = grid
+    if not keys:
         return Table(id_, caption, first, columns, [], None)
-    cells = suppress_table([counts for _label, counts in rows])
-    labels = [label for label, _counts in rows] + [gettext("Total")]
+    names = [str(labels.get(key, key)) for key in keys] + [gettext("Total")]
     if len(columns) == 1:  # a row's total is its one cell
         cells = [row[:1] for row in cells]
         shown_columns = columns
     else:
         shown_columns = [*columns, gettext("Total")]
-    shown_rows = list(zip(labels, cells, strict=True))
-    if not total:
-        shown_rows = shown_rows[:-1]
-    return Table(id_, caption, first, shown_columns, shown_rows,
-                 gettext("Total") if total else None)
+    return Table(id_, caption, first, shown_columns, list(zip(names, cells, strict=True)),
+                 gettext("Total"))
 
 
 def tables(figures: dict[str, Any]) -> list[Table]:
+    grids = rules.shown_tables(figures)
     ratings = [str(RATING_LABELS[r]) for r in rules.RATINGS]
     children = [gettext("Children")]
-
-    def by_rating(counts: dict[str, dict[str, int]], labels: dict[str, Any]
-                  ) -> list[tuple[str, list[int]]]:
-        return [(str(labels.get(key, key)), [row.get(r, 0) for r in rules.RATINGS])
-                for key, row in counts.items()]
-
-    removed = [(str(REASON_LABELS.get(reason, gettext("Other reason"))), [count])
-               for reason, count in figures["removed"].items()]
+    not_recorded = {"not_recorded": NOT_RECORDED}
+    reasons = {key: REASON_LABELS.get(key, gettext("Other reason"))
+               for key in figures["removed"]}
     return [
         _table("on-register", gettext("On the register at the end of the month, by rating"),
-               gettext("Rating"), children,
-               [(str(RATING_LABELS[r]), [figures["on_register"][r]]) for r in rules.RATINGS]),
+               gettext("Rating"), children, grids["on_register"], RATING_LABELS),
         _table("added", gettext("Added in the month, by their first rating"),
-               gettext("Rating"), children,
-               [(str(RATING_LABELS[r]), [figures["added"][r]]) for r in rules.RATINGS]),
+               gettext("Rating"), children, grids["added"], RATING_LABELS),
         _table("removed", gettext("Taken off in the month, by why"), gettext("Why"),
-               children, removed),
+               children, grids["removed"], reasons),
         _table("cetrs", gettext("C(E)TRs held in the month"), gettext("Kind"),
-               [gettext("On time"), gettext("Late")],
-               [(str(CETR_LABELS.get(kind, kind)), [c["on_time"], c["held"] - c["on_time"]])
-                for kind, c in figures["cetrs"].items()]),
+               [gettext("On time"), gettext("Late")], grids["cetrs"], CETR_LABELS),
         _table("keyworkers", gettext("Keyworkers at the end of the month (Blue, Red and "
                                      "Amber)"), gettext("Rating"),
-               [gettext("With a keyworker"), gettext("Without one")],
-               [(str(RATING_LABELS[r]), [c["with"], c["without"]])
-                for r, c in figures["keyworkers"].items()]),
+               [gettext("With a keyworker"), gettext("Without one")], grids["keyworkers"],
+               RATING_LABELS),
         _table("by-age", gettext("By age at the end of the month"), gettext("Age"), ratings,
-               by_rating(figures["by_age"], AGE_LABELS)),
-        _table("by-sex", gettext("By sex"), gettext("Sex"), ratings,
-               by_rating(figures["by_sex"], {**SEX_LABELS, "not_recorded": NOT_RECORDED})),
+               grids["by_age"], AGE_LABELS),
+        _table("by-sex", gettext("By sex"), gettext("Sex"), ratings, grids["by_sex"],
+               {**SEX_LABELS, **not_recorded}),
         _table("by-ethnicity", gettext("By ethnic group"), gettext("Ethnic group"), ratings,
-               by_rating(figures["by_ethnicity"],
-                         {**GROUP_LABELS, "not_recorded": NOT_RECORDED})),
+               grids["by_ethnicity"], {**GROUP_LABELS, **not_recorded}),
         _table("by-area", gettext("By local authority"), gettext("Local authority"),
-               ratings, by_rating(figures["by_local_authority"],
-                                  {"not_recorded": NOT_RECORDED})),
+               ratings, grids["by_local_authority"], not_recorded),
     ]
 
 

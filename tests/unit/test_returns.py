@@ -126,3 +126,46 @@ def test_months():
     assert months_from("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
     assert parse_month("2026-13") is None and parse_month("26-10") is None
     assert parse_month("2026-10") == (2026, 10)
+
+
+def test_a_rating_hidden_in_one_table_is_hidden_in_every_table_that_shows_it():
+    from portal.domain.returns import shown_tables
+
+    found = figures(History(entries=[]), "2026-10")
+    found["on_register"] = {"blue": 8, "red": 4, "amber": 5, "green": 20}
+    found["keyworkers"] = {"blue": {"with": 8, "without": 0}, "red": {"with": 4, "without": 0},
+                           "amber": {"with": 5, "without": 0}}
+    for name in ("by_age", "by_sex", "by_ethnicity"):
+        found[name] = {"all": dict(found["on_register"])}
+    # By area, South's Red 1 is covered by hiding its Blue 8, and so Blue's total: if the
+    # register by rating showed Blue's 8, South's 8 and then its 1 would come back.
+    found["by_local_authority"] = {"North": {"blue": 0, "red": 3, "amber": 5, "green": 8},
+                                   "South": {"blue": 8, "red": 1, "amber": 0, "green": 12}}
+    shown = shown_tables(found)
+    keys, on = shown["on_register"]
+    assert {k for k, row in zip(keys, on, strict=False) if row[0] == "*"} == {
+        "blue", "red", "amber"}
+    assert on[3][0] == "20" and on[-1][0] == "37"
+    _keys, kw = shown["keyworkers"]
+    assert [row[2] for row in kw[:3]] == ["*", "*", "*"]
+    for name in ("by_age", "by_sex", "by_ethnicity", "by_local_authority"):
+        _keys, grid = shown[name]
+        assert grid[-1][:4] == ["*", "*", "*", "20"], name
+        for line in [*grid, *zip(*grid, strict=True)]:
+            assert list(line).count("*") != 1, (name, grid)
+
+
+def test_alone_the_register_by_rating_would_show_blue():
+    from portal.domain.suppression import suppress_table
+
+    assert [row[0] for row in suppress_table([[8], [4], [5], [20]])] == [
+        "8", "*", "*", "20", "37"]  # why the tables are linked
+
+
+def test_a_month_with_nobody_on_the_register_shows_noughts():
+    from portal.domain.returns import shown_tables
+
+    shown = shown_tables(figures(History(entries=[]), "2026-10"))
+    assert shown["on_register"][1][-1] == ["0", "0"]
+    assert shown["by_local_authority"] == ([], [])
+    assert shown["removed"][0] == []
