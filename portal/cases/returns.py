@@ -61,10 +61,22 @@ def change_return_details(entry: RegisterEntry, actor: Actor, *, sex: str | None
                  changed=changed)
 
 
+def _zone() -> ZoneInfo:
+    return ZoneInfo(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/London"))
+
+
 def figures_for(month: str) -> dict[str, Any]:
     """The month's figures, worked out now from history (reads only)."""
-    zone = ZoneInfo(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/London"))
-    return rules.figures(store.history_until(rules.last_day(month), zone), month)
+    return rules.figures(store.history_until(rules.last_day(month), _zone()), month)
+
+
+def figures_for_months(months: list[str]) -> dict[str, dict[str, Any]]:
+    """Several months' figures from one read of the history (each month counts only what
+    happened up to its own end, so the later events read for the newest change nothing)."""
+    if not months:
+        return {}
+    history = store.history_until(rules.last_day(max(months)), _zone())
+    return {month: rules.figures(history, month) for month in months}
 
 
 @operation
