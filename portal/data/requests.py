@@ -115,7 +115,10 @@ class SupportRequest(Timestamped, Base):
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (Index("ix_support_requests_queue_order", "state", "priority",
                             "submitted_at", "id"),
-                      Index("ix_support_requests_child", "child_date_of_birth", "name_key"))
+                      Index("ix_support_requests_child", "child_date_of_birth", "name_key"),
+                      # Finding a child by name (portal.data.search) reads only this index.
+                      Index("ix_support_requests_name_search", "name_sounds", "name_key",
+                            "archived_at"))
 
     def snapshot(self) -> dict[str, Any]:
         return {c.key: getattr(self, c.key) for c in self.__table__.columns}

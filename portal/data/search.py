@@ -69,6 +69,7 @@ def _found(req: SupportRequest, entry: RegisterEntry | None, score: float = 1.0)
 class Results:
     found: list[Found]
     total: int  # how many matched, of which `found` holds the best SHOWN
+    capped: bool = False  # more may match: only the CANDIDATES closest names were looked at
 
 
 def _base(entries_only: bool) -> ColumnElement[bool]:
@@ -118,22 +119,27 @@ def _by_name(typed: str, entries_only: bool) -> Results:
     if not hits:
         return Results([], 0)
     shared = sum((case((hit, 1), else_=0) for hit in hits), literal(0, Integer))
-    statement = (select(SupportRequest.id, SupportRequest.child_name,
-                        SupportRequest.child_preferred_name)
-                 .outerjoin(RegisterEntry, RegisterEntry.request_id == SupportRequest.id)
-                 .where(or_(*hits), _base(entries_only))
-                 .order_by(shared.desc(), SupportRequest.submitted_at.desc(),
-                           SupportRequest.id.desc())
-                 .limit(CANDIDATES))
-    candidates: list[tuple[int, tuple[str | None, ...]]] = [
-        (row.id, (row.child_name, row.child_preferred_name))
-        for row in db.session.execute(statement)]
+    # Only the narrow index on (name_sounds, name_key, archived_at) is read for this: the
+    # ids sharing most with what was typed, newest first among equals.
+    where = [or_(*hits), SupportRequest.archived_at.is_(None)]
+    if entries_only:
+        where.append(SupportRequest.id.in_(select(RegisterEntry.request_id).where(
+            RegisterEntry.archived_at.is_(None))))
+    ids = list(db.session.scalars(select(SupportRequest.id).where(*where)
+                                  .order_by(shared.desc(), SupportRequest.id.desc())
+                                  .limit(CANDIDATES)))
+    if not ids:
+        return Results([], 0)
+    held = {row.id: (row.child_name, row.child_preferred_name)
+            for row in db.session.execute(select(
+                SupportRequest.id, SupportRequest.child_name,
+                SupportRequest.child_preferred_name).where(SupportRequest.id.in_(ids)))}
+    candidates = [(i, held[i]) for i in ids if i in held]
     ranked = names.rank(typed, candidates)
     best = ranked[:SHOWN]
-    ids = [request_id for request_id, _ in best]
+    shown = [request_id for request_id, _ in best]
     loaded = {req.id: (req, entry) for req, entry in _rows(
-        SupportRequest.id.in_(ids), entries_only, len(ids) or 1)} if ids else {}
-    found = [_found(*loaded[i], score=s) for i, (_, s) in zip(ids, best, strict=True)
-             if i in loaded]
-    return Results(found, len(ranked))
+        SupportRequest.id.in_(shown), entries_only, len(shown) or 1)} if shown else {}
+    found = [_found(*loaded[i], score=s) for i, s in best if i in loaded]
+    return Results(found, len(ranked), capped=len(ids) >= CANDIDATES)
 

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TypeVar
 
 from portal.domain import nhs_number, references
@@ -46,6 +47,7 @@ def words(text: str) -> list[str]:
     return [w for w in re.split(r"[^a-z]+", plain) if w]
 
 
+@lru_cache(maxsize=8192)
 def sound(word: str) -> str:
     """A word's sound code: Soundex (first letter and three digits), after folding spellings
     of the same first sound together (ph/f, kn/n, wr/r; c as k or s)."""
@@ -129,7 +131,8 @@ def _slips(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
-def score(typed: str, *names: str | None) -> float:
+def score(typed: str, *names: str | None,
+          cache: dict[tuple[str, str], float] | None = None) -> float:
     """How well what was typed matches a child's names (their full name, and any name they
     prefer), 0 to 1: the mean over the words typed of each one's best match, nudged up a
     little when the typed words cover the whole name (John Smith before John Smith-Jones).
@@ -138,12 +141,19 @@ def score(typed: str, *names: str | None) -> float:
     held = [w for name in names for w in words(name or "")]
     if not asked or not held:
         return 0.0
-    best = [max(word_similarity(a, w) for w in held) for a in asked]
+    alike = cache if cache is not None else {}
+
+    def similar(a: str, w: str) -> float:
+        if (a, w) not in alike:
+            alike[(a, w)] = word_similarity(a, w)
+        return alike[(a, w)]
+
+    best = [max(similar(a, w) for w in held) for a in asked]
     if min(best) < WORD_FLOOR:
         return 0.0
     mean = sum(best) / len(best)
     full = words(names[0] or "") or held
-    covered = sum(1 for w in full if max(word_similarity(a, w) for a in asked) >= MATCH)
+    covered = sum(1 for w in full if max(similar(a, w) for a in asked) >= MATCH)
     return round(0.9 * mean + 0.1 * covered / len(full), 4)
 
 
@@ -155,7 +165,8 @@ def rank(typed: str, candidates: list[tuple[T, tuple[str | None, ...]]]
          ) -> list[tuple[T, float]]:
     """The candidates (anything, with its names) that match, best first; equal scores keep
     the order they came in."""
-    scored = [(item, score(typed, *names)) for item, names in candidates]
+    cache: dict[tuple[str, str], float] = {}  # first names and surnames come again and again
+    scored = [(item, score(typed, *names, cache=cache)) for item, names in candidates]
     kept = [(item, s) for item, s in scored if s >= MATCH]
     return sorted(kept, key=lambda pair: -pair[1])
 
