@@ -8,6 +8,7 @@ at 00:30 on 1 November, UK time, belongs to November)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, Text, select
@@ -76,48 +77,55 @@ def utc_start_of(day: date, zone: ZoneInfo) -> datetime:
 def history_until(last_day: date, zone: ZoneInfo) -> rules.History:
     """Every entry on the register at any time up to `last_day` (local), with its ratings,
     keyworkers and C(E)TRs up to then: what portal.domain.returns needs for any month up to
-    it. Later events are left out, so later changes cannot move an earlier month."""
+    it. Later events are left out, so later changes cannot move an earlier month. (Plain
+    columns, not objects: a register of 10,000 is read in a fraction of a second.)"""
     before = utc_start_of(last_day + timedelta(days=1), zone)
-    found = list(db.session.scalars(select(RegisterEntry).where(
-        RegisterEntry.added_on <= last_day).order_by(RegisterEntry.id)))
-    ids = [e.id for e in found]
-    entries = [rules.Entry(
-        id=e.id, added_on=e.added_on, born=e.child_date_of_birth,
-        closed_on=(local_day(e.closed_at, zone)
-                   if e.closed_at is not None and e.closed_at < before else None),
-        closed_reason=e.closed_reason if e.closed_at is not None and e.closed_at < before
-        else None,
-        sex=e.sex, ethnicity=e.ethnicity, local_authority=e.local_authority,
-        rating_now=e.rating) for e in found]
-    ratings = [rules.Rated(c.entry_id, local_day(c.changed_at, zone), (c.changed_at, c.id),
-                           c.rating)
-               for c in _chunked(RatingChange, RatingChange.entry_id, ids,
-                                 RatingChange.changed_at < before)]
-    keyworkers = [rules.Keyworked(k.entry_id, local_day(k.changed_at, zone),
-                                  (k.changed_at, k.id),
-                                  k.keyworker is not None or k.keyworker_staff_id is not None)
-                  for k in _chunked(KeyworkerChange, KeyworkerChange.entry_id, ids,
-                                    KeyworkerChange.changed_at < before)]
+    known = RegisterEntry.added_on <= last_day
+    entries = []
+    for row in db.session.execute(select(
+            RegisterEntry.id, RegisterEntry.added_on, RegisterEntry.child_date_of_birth,
+            RegisterEntry.closed_at, RegisterEntry.closed_reason, RegisterEntry.sex,
+            RegisterEntry.ethnicity, RegisterEntry.local_authority, RegisterEntry.rating)
+            .where(known).order_by(RegisterEntry.id)):
+        closed = row.closed_at is not None and row.closed_at < before
+        entries.append(rules.Entry(
+            id=row.id, added_on=row.added_on, born=row.child_date_of_birth,
+            closed_on=local_day(row.closed_at, zone) if closed else None,
+            closed_reason=row.closed_reason if closed else None, sex=row.sex,
+            ethnicity=row.ethnicity, local_authority=row.local_authority,
+            rating_now=row.rating))
+    ratings = [rules.Rated(row.entry_id, local_day(row.changed_at, zone),
+                           (row.changed_at, row.id), row.rating)
+               for row in db.session.execute(select(
+                   RatingChange.entry_id, RatingChange.changed_at, RatingChange.id,
+                   RatingChange.rating).join(RegisterEntry,
+                                             RegisterEntry.id == RatingChange.entry_id)
+                   .where(known, RatingChange.changed_at < before))]
+    keyworkers = [rules.Keyworked(row.entry_id, local_day(row.changed_at, zone),
+                                  (row.changed_at, row.id), row.has_keyworker)
+                  for row in db.session.execute(select(
+                      KeyworkerChange.entry_id, KeyworkerChange.changed_at,
+                      KeyworkerChange.id,
+                      (KeyworkerChange.keyworker.is_not(None)
+                       | KeyworkerChange.keyworker_staff_id.is_not(None)).label(
+                          "has_keyworker"))
+                      .join(RegisterEntry, RegisterEntry.id == KeyworkerChange.entry_id)
+                      .where(known, KeyworkerChange.changed_at < before))]
     return rules.History(entries=entries, ratings=ratings, keyworkers=keyworkers,
-                         cetrs=_cetrs(ids, last_day))
+                         cetrs=_cetrs(known, last_day))
 
 
-def _chunked(model: type, column: object, ids: list[int], *where: object) -> list:
-    rows: list = []
-    for start in range(0, len(ids), 500):
-        rows.extend(db.session.scalars(select(model).where(
-            column.in_(ids[start:start + 500]), *where)))  # type: ignore[attr-defined]
-    return rows
-
-
-def _cetrs(ids: list[int], last_day: date) -> list[rules.Review]:
+def _cetrs(known: Any, last_day: date) -> list[rules.Review]:
     try:
         from portal.data.cetr import CetrReview
     except ImportError:  # pragma: no cover - C(E)TRs not in this version
         return []
-    found = _chunked(CetrReview, CetrReview.entry_id, ids, CetrReview.held_on.is_not(None),
-                     CetrReview.held_on <= last_day, CetrReview.cancelled_at.is_(None))
-    return [rules.Review(r.entry_id, r.kind, r.held_on, r.due_by) for r in found]
+    return [rules.Review(row.entry_id, row.kind, row.held_on, row.due_by)
+            for row in db.session.execute(select(
+                CetrReview.entry_id, CetrReview.kind, CetrReview.held_on, CetrReview.due_by)
+                .join(RegisterEntry, RegisterEntry.id == CetrReview.entry_id)
+                .where(known, CetrReview.held_on.is_not(None), CetrReview.held_on <= last_day,
+                       CetrReview.cancelled_at.is_(None)))]
 
 
 def keyworker_now(entry_id: int) -> KeyworkerChange | None:
