@@ -153,6 +153,19 @@ def init_app(app: Flask) -> None:
         click.echo(f"Created {role} {email}. A link to choose their password has been "
                    f"emailed to them; it works once, for {hours} hours:\n{link}")
 
+    @app.cli.command("search-fingerprint")
+    @click.argument("typed")
+    def search_fingerprint(typed: str) -> None:
+        """The fingerprint a search for TYPED leaves in the audit log (who looked for whom)."""
+        from portal.cases.finding import query_fingerprint
+        from portal.domain.names import parse_query
+
+        query = parse_query(typed)
+        if query.kind in {"empty", "reference"}:
+            raise click.ClickException("a reference is kept as typed; give a name, an NHS "
+                                       "number or a date of birth")
+        click.echo(f"{query.kind} {query_fingerprint(query)}")
+
     @app.cli.command("rotate-totp-key")
     def rotate_totp_key() -> None:
         """Encrypt every staff two-factor secret again with the first of

@@ -28,10 +28,11 @@ from portal.domain.names import Query
 
 
 def query_fingerprint(query: Query) -> str:
-    """The keyed fingerprint of a search (the same for the same words in any spelling of
-    spaces and case: a name's words lower case, a number's digits, a date in ISO form)."""
+    """The keyed fingerprint of a search: the same for the same words whatever the spaces,
+    case, punctuation or order of a name's words, a number's spacing or a date's form."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    text = f"{query.kind}:{query.value}".encode()
+    value = " ".join(sorted(query.value.split())) if query.kind == "name" else query.value
+    text = f"{query.kind}:{value}".encode()
     return hmac.new(key, text, hashlib.sha256).hexdigest()[:32]
 
 

@@ -143,6 +143,9 @@ def test_an_urgent_request_alerts_each_person_once_and_staff_find_the_child(
     assert urgent.id in done[0].detail["requests"] and done[0].detail["count"] >= 1
     assert "Smithfeild" not in str(done[0].detail) and nhs not in str(done[1].detail)
     assert done[0].detail["fingerprint"] != done[1].detail["fingerprint"]
+    # Someone investigating can tell whether a given name was searched for.
+    printed = app.test_cli_runner().invoke(args=["search-fingerprint", "jonathan SMITHFEILD"])
+    assert printed.output.split() == ["name", done[0].detail["fingerprint"]]
 
 
 def test_partners_find_register_entries_only_and_admins_have_no_search(
