@@ -360,3 +360,26 @@ def test_a_childs_care_status_is_asked_when_they_live_away_from_home(sqlite_clie
                          "council": {"care_council": "Eastshire Council"}})
     check = client.get("/request/check-answers").get_data(as_text=True)
     assert "Yes, by agreement with the parents" in check and "Eastshire Council" in check
+
+
+def test_every_page_new_to_a_referral_takes_anything(sqlite_app, sqlite_client):
+    from urllib.parse import urlsplit
+
+    from tests.integration.test_fuzz_forms import forms_on, fuzz
+
+    client = sqlite_client
+    client.start_request()
+    for slug, data in referral_answers(care="care_order", consent_from="council"):
+        assert client.submit(f"/request/{slug}", data).status_code == 302, slug
+    forms = []
+    for slug in ("referrer-name", "referrer-job", "referrer-organisation", "referrer-email",
+                 "council", "consent-from", "consent-name", "contact-details",
+                 "care-status"):
+        page = client.get(f"/request/{slug}")
+        assert page.status_code == 200, slug
+        mine = [f for f in forms_on(f"/request/{slug}", page.get_data(as_text=True))
+                if urlsplit(f.action).path == f"/request/{slug}"]
+        assert len(mine) == 1, slug
+        forms.append(mine[0])
+    for found in forms:
+        fuzz(client, found)
