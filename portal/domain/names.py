@@ -39,12 +39,13 @@ _FIRST_SOUNDS = (("ph", "f"), ("kn", "n"), ("gn", "n"), ("wr", "r"), ("ps", "s")
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words of plain letters: accents dropped ("Zoë" is "zoe"), apostrophes
-    closed up ("O'Brien" is "obrien"), anything else a space ("Smith-Jones" two words)."""
+    """Lower-case words of letters: accents dropped ("Zoë" is "zoe"), apostrophes closed
+    up ("O'Brien" is "obrien"), anything else a space ("Smith-Jones" is two words)."""
     plain = unicodedata.normalize("NFKD", text or "")
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
     plain = re.sub(r"['\u2019`]", "", plain)
-    return [w for w in re.split(r"[^a-z]+", plain) if w]
+    # Letters of any script (a name in Arabic or Chinese is found by its own letters).
+    return [w for w in re.split(r"[\W\d_]+", plain) if w]
 
 
 @lru_cache(maxsize=8192)

@@ -35,6 +35,9 @@ def test_accents_apostrophes_hyphens_and_preferred_names():
     assert names.matches("Kelly", "Zoë O'Brien-Kelly")
     assert names.matches("Robbie Example", "Robert Example", "Robbie")
     assert names.matches("Alex", "Alexander Lee")  # the start of a name
+    assert names.words("محمد علي") == ["محمد", "علي"]  # any script, found by its letters
+    assert names.matches("علي محمد", "محمد علي") and names.sounds_key("محمد علي")
+    assert names.parse_query("محمد").kind == "name"
 
 
 def test_sounds_fold_spellings_of_the_same_first_sound():
