@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
 
 from portal.cases import audit, emails
 from portal.cases import register as register_cases
@@ -23,7 +22,7 @@ from portal.cases.operation import Actor, operation, require_role
 from portal.data import cetr as store
 from portal.data.base import utcnow
 from portal.data.consent import status_for
-from portal.data.register import RatingChange, RegisterEntry
+from portal.data.register import RegisterEntry, last_moved_to
 from portal.data.requests import SupportRequest, find_request
 from portal.data.staff import Role
 from portal.domain.consent import add_months
@@ -81,9 +80,7 @@ def admission_day(entry: RegisterEntry) -> date | None:
     """The day the entry last became Blue (in hospital), if it is Blue now."""
     if entry.rating != "blue":
         return None
-    change = db.session.scalars(select(RatingChange).where(
-        RatingChange.entry_id == entry.id, RatingChange.rating == "blue")
-        .order_by(RatingChange.changed_at.desc(), RatingChange.id.desc())).first()
+    change = last_moved_to(entry.id, "blue")
     return uk_day(change.changed_at) if change is not None else entry.added_on
 
 

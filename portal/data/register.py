@@ -137,6 +137,13 @@ def rating_history(entry_id: int) -> list[RatingChange]:
                                                      RatingChange.id.desc())))
 
 
+def last_moved_to(entry_id: int, rating: str) -> RatingChange | None:
+    """The entry's most recent change to this rating."""
+    return db.session.scalars(select(RatingChange).where(
+        RatingChange.entry_id == entry_id, RatingChange.rating == rating)
+        .order_by(RatingChange.changed_at.desc(), RatingChange.id.desc())).first()
+
+
 def actions_for(entry_id: int) -> list[RegisterAction]:
     return list(db.session.scalars(select(RegisterAction).where(
         RegisterAction.entry_id == entry_id).order_by(RegisterAction.done_at.is_not(None),

@@ -69,6 +69,8 @@ NOT_FUZZED = {
     "staff.handover_close": "a button alone (no fields), only at 18",
     "public.adult_referral_link": "a button alone (no fields), behind an emailed link",
     "public.adult_referral_answer": "behind an emailed link: fuzzed in test_handover.py",
+    "public.council_consent_link": "a button alone (no fields), behind an emailed link",
+    "public.council_consent": "behind an emailed link: fuzzed in test_referrals.py",
 }
 
 ODD = ["", " ", "\x00", "a\x00b", "\r\n", "\t", "\x1b[31m", "\x7f", "\x85", "\u2028",

@@ -383,3 +383,20 @@ def test_every_page_new_to_a_referral_takes_anything(sqlite_app, sqlite_client):
         forms.append(mine[0])
     for found in forms:
         fuzz(client, found)
+
+
+def test_the_councils_consent_page_takes_anything(sqlite_app, sqlite_client):
+    """Behind the social worker's emailed link: the same fuzzing as every other form."""
+    from tests.integration.test_fuzz_forms import forms_on, fuzz
+
+    tag = uuid.uuid4().hex[:8]
+    work = f"sw.{tag}@council.example"
+    reference = refer(sqlite_client, tag=tag, care="care_order", consent_from="council",
+                      family_email=work)
+    device = sqlite_app.test_client()
+    follow(device, link(mails(sqlite_app, work, "referral_council_consent")[-1].body,
+                        "consent/council/link"))
+    url = f"/consent/{reference}/council"
+    (found,) = [f for f in forms_on(url, device.get(url).get_data(as_text=True))
+                if f.action.endswith(url)]
+    fuzz(device, found)
