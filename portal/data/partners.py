@@ -133,14 +133,22 @@ def contributions_for(entry_id: int) -> list[MeetingContribution]:
         MeetingContribution.written_at.desc(), MeetingContribution.id.desc())))
 
 
-def contributions_for_meeting(entry_id: int, meeting_on: date) -> list[MeetingContribution]:
-    """Those written in the CONTRIBUTION_DAYS before the meeting, or on its day."""
+def contributions_for_meeting(entry_ids: list[int], meeting_on: date
+                              ) -> dict[int, list[MeetingContribution]]:
+    """For each entry on the meeting's page, those written in the CONTRIBUTION_DAYS before
+    the meeting or on its day (one query for the whole page)."""
+    if not entry_ids:
+        return {}
     start = datetime.combine(meeting_on - timedelta(days=CONTRIBUTION_DAYS), time.min,
                              tzinfo=utcnow().tzinfo)
     end = datetime.combine(meeting_on + timedelta(days=1), time.min, tzinfo=utcnow().tzinfo)
-    return list(db.session.scalars(select(MeetingContribution).where(
-        MeetingContribution.entry_id == entry_id, MeetingContribution.written_at >= start,
-        MeetingContribution.written_at < end).order_by(MeetingContribution.written_at)))
+    found: dict[int, list[MeetingContribution]] = {}
+    for row in db.session.scalars(select(MeetingContribution).where(
+            MeetingContribution.entry_id.in_(entry_ids),
+            MeetingContribution.written_at >= start, MeetingContribution.written_at < end)
+            .order_by(MeetingContribution.written_at, MeetingContribution.id)):
+        found.setdefault(row.entry_id, []).append(row)
+    return found
 
 
 def people(ids: set[int]) -> dict[int, StaffUser]:

@@ -25,7 +25,7 @@ from portal.data.base import utcnow
 from portal.data.staff import Role
 from portal.domain.consent import add_months
 from portal.domain.ratings import Rating
-from portal.staff import bp, charts
+from portal.staff import bp, charts, partners
 from portal.staff.forms import RATING_CHOICES, VersionedForm, page_number
 
 LIST_LIMIT = 50
@@ -126,7 +126,9 @@ def meeting() -> Response | str:
     return render_template("staff/meeting.html", rows=rows, forms=forms, total=total,
                            page=page, pages=max(1, -(-total // MEETING_PAGE)), on=on, due=due,
                            today=date.today(), conflict=conflict, below_red=below_red,
-                           where=where)
+                           where=where,
+                           partner_meetings=partners.meeting_sections(
+                               [entry.id for entry in rows], on))
 
 
 def _entry_id(raw: str) -> int:

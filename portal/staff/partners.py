@@ -61,8 +61,7 @@ def chosen_agency_id(raw: Any) -> int | None:
 @bp.context_processor
 def _partner_sections() -> dict[str, Any]:
     """The entry page's and the meeting's partner sections read these."""
-    return {"partner_section": _entry_section,
-            "partner_contributions_for_meeting": _meeting_section}
+    return {"partner_section": _entry_section}
 
 
 def _people(rows: list[Any]) -> dict[int, StaffUser]:
@@ -78,10 +77,16 @@ def _entry_section(entry_id: int) -> dict[str, Any]:
             "people": _people([*updates, *contributions])}
 
 
-def _meeting_section(entry_id: int, on: Any) -> dict[str, Any]:
-    rows = store.contributions_for_meeting(entry_id, on)
-    return {"contributions": rows, "agencies": store.agency_names() if rows else {},
-            "people": _people(rows)}
+def meeting_sections(entry_ids: list[int], on: Any) -> dict[int, dict[str, Any]]:
+    """Partner agencies' contributions for each entry on a page of the meeting, read in
+    at most three queries however many entries the page holds."""
+    found = store.contributions_for_meeting(entry_ids, on)
+    if not found:
+        return {}
+    rows = [row for items in found.values() for row in items]
+    agencies, people = store.agency_names(), _people(rows)
+    return {entry_id: {"contributions": items, "agencies": agencies, "people": people}
+            for entry_id, items in found.items()}
 
 
 # Finding the records ----------------------------------------------------------------------
