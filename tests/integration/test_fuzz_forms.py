@@ -69,6 +69,13 @@ NOT_FUZZED = {
     "staff.handover_close": "a button alone (no fields), only at 18",
     "public.adult_referral_link": "a button alone (no fields), behind an emailed link",
     "public.adult_referral_answer": "behind an emailed link: fuzzed in test_handover.py",
+    "staff.admin_staff_agency": "only for a partner account: fuzzed in test_partners.py",
+    "staff.partner_action_accept": "only for a partner in an agency: fuzzed in test_partners.py",
+    "staff.partner_action_progress": "only for a partner in an agency: test_partners.py",
+    "staff.partner_action_close": "only for a partner in an agency: fuzzed in test_partners.py",
+    "staff.partner_contribution": "only for a partner in an agency: fuzzed in test_partners.py",
+    "staff.partner_update": "only for a partner in an agency: fuzzed in test_partners.py",
+    "staff.partner_update_read": "only with a partner's update: fuzzed in test_partners.py",
     "public.council_consent_link": "a button alone (no fields), behind an emailed link",
     "public.council_consent": "behind an emailed link: fuzzed in test_referrals.py",
 }

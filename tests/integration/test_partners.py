@@ -349,3 +349,46 @@ def test_triage_officers_keep_their_actions_and_read_partner_updates(sqlite_app,
     token = csrf_token(partner.get(f"/staff/register/{entry_id}").get_data(as_text=True))
     assert partner.post(f"/staff/register/{entry_id}/partner-update",
                         data={"csrf_token": token, "body": "x"}).status_code == 409
+
+
+def test_every_partner_form_takes_anything(sqlite_app, sqlite_client):
+    """The forms only a partner in an agency (or an admin placing one) reaches: the same
+    fuzzing as every other staff form."""
+    from urllib.parse import urlsplit
+
+    from tests.integration.test_fuzz_forms import forms_on, fuzz
+
+    app, manager = sqlite_app, sqlite_client
+    agency_id, _ = make_agency(app)
+    partner_user = make_partner(app, agency_id)
+    _, entry_id = on_register(app, manager)
+    action_id = add_action(manager, entry_id, agency_id, "Fuzzed action")
+    partner = app.test_client()
+    sign_in(partner, partner_user)
+    assert post_from(partner, f"/staff/register/{entry_id}/partner-update",
+                     f"/staff/register/{entry_id}/partner-update",
+                     {"body": "Seen at school today."}).status_code == 302
+
+    def mine(client, url: str, wanted: str) -> list:
+        html = client.get(url).get_data(as_text=True)
+        return [f for f in forms_on(url, html) if wanted in urlsplit(f.action).path]
+
+    found = [(partner, f) for url, wanted in (
+        (f"/staff/partner/actions/{action_id}", f"/partner/actions/{action_id}/"),
+        (f"/staff/register/{entry_id}/partner-update", "/partner-update"),
+        (f"/staff/register/{entry_id}/meeting-contribution", "/meeting-contribution"))
+        for f in mine(partner, url, wanted)]
+    found += [(manager, f) for f in mine(manager, f"/staff/register/{entry_id}",
+                                         "/partner-updates/")]
+    admin = app.test_client()
+    sign_in(admin, make_staff(app, "admin"))
+    found += [(admin, f) for f in mine(admin, f"/staff/admin/staff/{partner_user.id}/agency",
+                                       "/agency")]
+    reached = {urlsplit(f.action).path.rsplit("/", 1)[-1] for _, f in found}
+    assert {"accept", "progress", "close", "partner-update", "meeting-contribution", "read",
+            "agency"} <= reached, reached
+    # Closing ends the action's other forms, and moving the partner to another agency
+    # ends their session: those go last.
+    found.sort(key=lambda pair: (pair[0] is admin, pair[1].action.endswith("/close")))
+    for client, form in found:
+        fuzz(client, form)
