@@ -112,3 +112,19 @@ def axe_violations(page: Any) -> list[str]:
         f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]
     ]
+
+
+@pytest.fixture
+def new_browser(browser: Any, live_server: str) -> Iterator[Any]:
+    """Call it for another person's browser (a fresh context, its console checked): the
+    family's, a young person's, a partner's, beside the staff member's `page`."""
+    from tests.browser.test_case_changes_browser import Browsers
+
+    browsers = Browsers(browser, live_server)
+    try:
+        yield browsers
+    finally:
+        for context in browsers.contexts:
+            context.close()
+    assert browsers.unexpected_errors() == [], (
+        f"errors in the browser console: {browsers.unexpected_errors()}")

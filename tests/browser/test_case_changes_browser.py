@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -57,18 +56,6 @@ class Browsers:
 
     def unexpected_errors(self) -> list[str]:
         return [e for e in self.errors if not any(x in e for x in self.expected)]
-
-
-@pytest.fixture
-def new_browser(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], (
-        f"errors in the browser console: {browsers.unexpected_errors()}")
 
 
 class Case:

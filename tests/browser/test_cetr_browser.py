@@ -5,7 +5,6 @@ papers for the next one are refused. axe-core checks every page on the way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser.test_case_changes_browser import (
-    Browsers,
     Case,
     add_to_register,
     clean,
@@ -28,18 +26,6 @@ from tests.browser.test_staff_browser import sign_in as staff_sign_in
 from tests.support import years_ago
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    """The family's browsers, each a fresh context, their consoles checked."""
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
 
 
 def fill_date(page: Any, group: str, day: date, within: Any = None) -> None:
@@ -71,9 +57,9 @@ def ask_and_book(page: Any, entry: str, reason: str, on: date) -> None:
 
 
 def test_a_cetr_from_request_to_outcome_and_papers_refused_without_consent(
-        page, others, live_database, live_db):
+        page, new_browser, live_database, live_db):
     case = Case("cetr")
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(12), case.email, **case.answers())
     parent_consents(family, reference)
 
@@ -120,7 +106,7 @@ def test_a_cetr_from_request_to_outcome_and_papers_refused_without_consent(
 
     # A second one is booked; then the parent withdraws consent: no papers may go.
     ask_and_book(page, entry, "Three months on.", on + timedelta(days=60))
-    withdraw_from_link(others(), mail_link(live_db, case.email, "consent_receipt",
+    withdraw_from_link(new_browser(), mail_link(live_db, case.email, "consent_receipt",
                                                 "withdraw/link"), "Alex Example")
     page.get_by_role("link", name="Papers for the panel").click()
     assert "Not valid now" in page.locator("#consent").inner_text()

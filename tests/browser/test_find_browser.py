@@ -6,30 +6,18 @@ partner agency's search for the same child shows no request. axe-core checks eac
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from portal.domain.nhs_number import formatted
-from tests.browser.test_case_changes_browser import Browsers, clean
+from tests.browser.test_case_changes_browser import clean
 from tests.browser.test_consent_browser import send_request
 from tests.browser.test_staff_browser import create_staff
 from tests.browser.test_staff_browser import sign_in as staff_sign_in
 from tests.support import unique_nhs_number, years_ago
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
 
 
 def search(page: Any, typed: str) -> None:
@@ -39,10 +27,10 @@ def search(page: Any, typed: str) -> None:
 
 
 def test_a_triage_officer_finds_a_child_by_a_misspelt_name_and_by_nhs_number(
-        page, others, live_database):
+        page, new_browser, live_database):
     nhs = unique_nhs_number()
     child = "Bartholomew Quincefield"
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(10), f"find.{uuid.uuid4().hex[:8]}@example.com",
                              **{"child-name": {"child_name": child,
                                                "child_preferred_name": ""},
@@ -67,7 +55,7 @@ def test_a_triage_officer_finds_a_child_by_a_misspelt_name_and_by_nhs_number(
     clean(page, "no results")
 
     # A partner agency finds register entries only: this request is not one.
-    partner = others()
+    partner = new_browser()
     staff_sign_in(partner, create_staff(live_database, "partner_viewer", "Pat Partner"))
     search(partner, "Bartholomew Quincefield")
     text = partner.locator("main").inner_text()

@@ -9,7 +9,6 @@ page on the way."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ import sqlalchemy as sa
 
 from portal.domain.consent import add_months
 from tests.browser.test_case_changes_browser import (
-    Browsers,
     Case,
     add_to_register,
     clean,
@@ -33,17 +31,6 @@ from tests.browser.test_staff_browser import sign_in as staff_sign_in
 from tests.support import years_ago
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
 
 
 def born_on(live_db: Any, entry: str, born: date) -> None:
@@ -60,10 +47,10 @@ def born_on(live_db: Any, entry: str, born: date) -> None:
 
 
 def test_a_young_person_moves_to_the_adult_register_on_their_18th_birthday(
-        page, others, live_database, live_db, tmp_path):
+        page, new_browser, live_database, live_db, tmp_path):
     case = Case("adult")
     young_address = f"sky.{uuid.uuid4().hex[:8]}@example.org"
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(12), case.email, **case.answers())
     parent_consents(family, reference)
     staff_sign_in(page, create_staff(live_database, "register_manager", f"Mo {case.tag}"))
@@ -100,12 +87,12 @@ def test_a_young_person_moves_to_the_adult_register_on_their_18th_birthday(
                      "young-person/adult-register")
 
     # The parent's browser cannot use it.
-    others.expect_refusal(403)
+    new_browser.expect_refusal(403)
     family.goto(link)
     assert "Only" in family.locator("#wrong-browser ~ p").first.inner_text()
 
     # The young person, in their own browser.
-    young = others()
+    young = new_browser()
     young.goto(link)
     clean(young, "the young person's welcome")
     young.get_by_role("button", name="Start").click()

@@ -5,13 +5,11 @@ the new message, opens the entry, and the mark is gone. axe-core checks every pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser.test_case_changes_browser import (
-    Browsers,
     Case,
     clean,
     mails_to,
@@ -28,29 +26,18 @@ from tests.support import years_ago
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
-
-
 def my_children_row(page: Any, child: str) -> Any:
     return page.get_by_role("table", name="Children you key-work, urgent first").get_by_role(
         "row").filter(has_text=child)
 
 
 def test_the_keyworker_sees_the_familys_message_on_my_children_and_opens_it(
-        page, others, live_database, live_db):
+        page, new_browser, live_database, live_db):
     case = Case("keyworker")
     keyworker = f"Kim {case.tag}"
     keyworker_email = create_staff(live_database, "triage_officer", keyworker)
 
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(11), case.email, **case.answers())
     parent_consents(family, reference)
 
@@ -77,7 +64,7 @@ def test_the_keyworker_sees_the_familys_message_on_my_children_and_opens_it(
     assert len(told) == 1 and reference in told[0] and case.child not in told[0]
 
     # The keyworker signs in and finds it on My children.
-    mine = others()
+    mine = new_browser()
     staff_sign_in(mine, keyworker_email)
     mine.get_by_role("link", name="My children").click()
     clean(mine, "my children, a new message")

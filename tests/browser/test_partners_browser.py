@@ -6,15 +6,12 @@ with the agency's name. axe-core checks every page on the way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_case_changes_browser import (
-    Browsers,
     Case,
     add_to_register,
     clean,
@@ -29,18 +26,7 @@ from tests.support import years_ago
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
-
-
-def test_a_partner_accepts_updates_and_closes_their_agencys_action(page, others,
+def test_a_partner_accepts_updates_and_closes_their_agencys_action(page, new_browser,
                                                                    live_database):
     case = Case("partners")
     agency = f"Northshire Social Care {case.tag}"
@@ -48,7 +34,7 @@ def test_a_partner_accepts_updates_and_closes_their_agencys_action(page, others,
 
     # The admin adds the agency and puts the partner account in it.
     partner_email = create_staff(live_database, "partner_viewer", partner_name)
-    admin = others()
+    admin = new_browser()
     staff_sign_in(admin, create_staff(live_database, "admin", f"Ada {case.tag}"))
     admin.get_by_role("link", name="Partner agencies").click()
     clean(admin, "partner agencies")
@@ -70,7 +56,7 @@ def test_a_partner_accepts_updates_and_closes_their_agencys_action(page, others,
     clean(admin, "staff accounts with agencies")
 
     # A register manager puts the child on the register and gives the agency an action.
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(12), case.email, **case.answers())
     parent_consents(family, reference)
     staff_sign_in(page, create_staff(live_database, "register_manager", f"Mo {case.tag}"))
@@ -90,7 +76,7 @@ def test_a_partner_accepts_updates_and_closes_their_agencys_action(page, others,
     clean(page, "entry with an agency's action")
 
     # The partner accepts it, adds a progress note and closes it.
-    partner = others()
+    partner = new_browser()
     staff_sign_in(partner, partner_email)
     partner.get_by_role("link", name="Your agency's actions").click()
     expect(partner.get_by_role("heading", name=f"Actions for {agency}")).to_be_visible()

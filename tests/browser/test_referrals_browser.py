@@ -11,22 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_case_changes_browser import Browsers, clean
+from tests.browser.test_case_changes_browser import clean
 from tests.browser.test_consent_browser import _post, mail_link, state_of
 from tests.integration.test_referrals import referral_answers
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def others(browser: Any, live_server: str):
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
 
 
 def _continue(page: Any) -> None:
@@ -94,7 +83,7 @@ def social_worker_refers(page: Any, tag: str, *, care: str, consent_from: str,
 
 
 def test_a_social_worker_refers_and_the_parent_consents_from_the_emailed_link(
-        page, others, live_db):
+        page, new_browser, live_db):
     tag = uuid.uuid4().hex[:8]
     parent_address = f"alex.{tag}@example.com"
     reference = social_worker_refers(page, tag, care="none", consent_from="parent",
@@ -102,7 +91,7 @@ def test_a_social_worker_refers_and_the_parent_consents_from_the_emailed_link(
     assert page.get_by_role("button", name="Give consent now").count() == 0
     assert state_of(live_db, reference) == "awaiting_consent"
 
-    parent = others()
+    parent = new_browser()
     parent.goto(mail_link(live_db, parent_address, "consent_invitation", "consent/link"))
     parent.get_by_role("button", name="Continue").click()
     parent.get_by_label("Yes", exact=True).check()
@@ -121,14 +110,14 @@ def test_a_social_worker_refers_and_the_parent_consents_from_the_emailed_link(
 
 
 def test_a_care_order_childs_request_is_completed_by_the_councils_social_worker(
-        page, others, live_db):
+        page, new_browser, live_db):
     tag = uuid.uuid4().hex[:8]
     work = f"jo.{tag}@council.example"
     reference = social_worker_refers(page, tag, care="care_order", consent_from="council",
                                      consent_email=work)
     assert state_of(live_db, reference) == "awaiting_consent"
 
-    inbox = others()  # the social worker opens the link from their work email
+    inbox = new_browser()  # the social worker opens the link from their work email
     inbox.goto(mail_link(live_db, work, "referral_council_consent", "consent/council/link"))
     clean(inbox, "the council's consent link")
     inbox.get_by_role("button", name="Continue").click()

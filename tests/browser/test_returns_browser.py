@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +14,6 @@ from playwright.sync_api import expect
 
 from portal.domain.returns import first_day, previous_month
 from tests.browser.test_case_changes_browser import (
-    Browsers,
     Case,
     add_to_register,
     open_from_queue,
@@ -30,21 +27,10 @@ from tests.support import years_ago
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def others(browser: Any, live_server: str) -> Iterator[Browsers]:
-    browsers = Browsers(browser, live_server)
-    try:
-        yield browsers
-    finally:
-        for context in browsers.contexts:
-            context.close()
-    assert browsers.unexpected_errors() == [], browsers.unexpected_errors()
-
-
 def test_a_manager_opens_last_months_return_downloads_it_and_signs_it_off(
-        page, others, live_database, live_db):
+        page, new_browser, live_database, live_db):
     case = Case("returns")
-    family = others()
+    family = new_browser()
     reference = send_request(family, years_ago(9), case.email, **case.answers())
     parent_consents(family, reference)
     email = create_staff(live_database, "register_manager", "Rowan Returns")
