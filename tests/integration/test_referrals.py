@@ -124,9 +124,13 @@ def parent_consents(app, family_email: str, *, may_follow: str | None = "yes"):
 
 
 def queue(app) -> str:
+    """Every row of the triage queue, across all its pages (the database is shared by the
+    whole run, and the queue puts the oldest first)."""
+    from tests.integration.staff_support import queue_rows
+
     client = app.test_client()
     sign_in(client, make_staff(app, "triage_officer"))
-    return client.get("/staff/queue").get_data(as_text=True)
+    return "\n".join(queue_rows(client))
 
 
 # The main loop, on both databases ------------------------------------------------------

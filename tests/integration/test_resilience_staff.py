@@ -156,6 +156,9 @@ def _entry_row_held(app: Flask, entry_id: int) -> Iterator[Callable[[int], None]
                         waiting = watcher.execute(sa.text(
                             "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                             "current_database() AND wait_event_type = 'Lock'")).scalar()
+                        # A transaction sees one snapshot of pg_stat_activity: end it so
+                        # the next look sees the sessions as they are then.
+                        watcher.rollback()
                         if waiting >= count or not all(t.is_alive() for t in threads):
                             return
                         time.sleep(0.05)
