@@ -29,8 +29,11 @@ from flask_babel import get_locale
 
 from portal.common.i18n import lazy_gettext as _l
 from portal.data import audit
+from portal.data import cetr as cetr_store
 from portal.data import consent as consent_store
 from portal.data import family as store
+from portal.data import partners as partner_store
+from portal.data import referrals as referral_store
 from portal.data import register as entries
 from portal.data.requests import SupportRequest, messages_for, timeline_for
 from portal.family.words import coded, words
@@ -75,6 +78,23 @@ _KEYS: list[tuple[str, Any]] = [
     ("register_entry.actions[].owner", _l("Who will do it")),
     ("register_entry.actions[].due_on", _l("The day it should be done by")),
     ("register_entry.actions[].done_at", _l("When it was done")),
+    ("register_entry.cetr_reviews[]", _l("Care, education and treatment reviews asked "
+                                         "for, newest first")),
+    ("register_entry.cetr_reviews[].due_on", _l("The day it should be held by")),
+    ("register_entry.cetr_reviews[].booked_for_at", _l("When it is booked for")),
+    ("register_entry.cetr_reviews[].held_on", _l("The day it was held")),
+    ("register_entry.cetr_reviews[].outcome", _l("What was agreed")),
+    ("register_entry.people_involved[]", _l("People involved in their care, as the team "
+                                            "recorded them")),
+    ("register_entry.people_involved[].name", _l("Their name")),
+    ("register_entry.people_involved[].job", _l("Their job")),
+    ("register_entry.people_involved[].organisation", _l("Where they work")),
+    ("register_entry.partner_updates[]", _l("What partner agencies (such as social care, "
+                                            "school or health) told the team, newest "
+                                            "first")),
+    ("register_entry.partner_updates[].agency", _l("The agency")),
+    ("register_entry.partner_updates[].written_at", _l("When they wrote it")),
+    ("register_entry.partner_updates[].body", _l("What they wrote")),
     ("register_entry.closed_at", _l("When they came off the register")),
     ("register_entry.closed_reason", _l("Why they came off the register")),
     ("consents[]", _l("Every answer about consent, oldest first")),
@@ -183,6 +203,13 @@ def held(req: SupportRequest) -> dict[str, Any]:
             "cetr_next_on": entry.cetr_next_on,
             "actions": [{"description": a.description, "owner": a.owner, "due_on": a.due_on,
                          "done_at": _at(a.done_at)} for a in entries.actions_for(entry.id)],
+            "cetr_reviews": [{"due_on": review.due_by,
+                              "booked_for_at": _at(review.booked_for),
+                              "held_on": review.held_on, "outcome": review.outcome}
+                             for review, _ in cetr_store.for_family(entry.id)],
+            "people_involved": [{"name": c.name, "job": c.job, "organisation": c.organisation}
+                                for c in referral_store.contacts_for(entry.id)],
+            "partner_updates": _partner_updates(entry.id),
             "closed_at": _at(entry.closed_at),
             **coded("closed", "closed_reason", entry.closed_reason),
         },
@@ -227,6 +254,12 @@ def held(req: SupportRequest) -> dict[str, Any]:
                             for at, role in audit.staff_views(
                                 req.id, entry.id if entry else None)],
     }
+
+
+def _partner_updates(entry_id: int) -> list[dict[str, Any]]:
+    agencies = partner_store.agency_names()
+    return [{"agency": agencies.get(u.agency_id), "written_at": _at(u.written_at),
+             "body": u.body} for u in partner_store.updates_for(entry_id)]
 
 
 def _plain(value: Any) -> Any:

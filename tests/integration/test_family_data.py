@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.integration.staff_support import make_staff, post_form, sign_in, version_on
 from tests.integration.test_family import family_signs_in
 from tests.integration.test_staff_casework import _accept, ready_request
-from tests.support import csrf_token, years_ago
+from tests.support import by_hand, csrf_token, years_ago
 
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
@@ -95,8 +95,37 @@ def whole_story(app, client):
               f"/staff/register/{entry_id}/actions/{action_id}/done", {})
     family.submit(f"/account/requests/{req.reference}/something-has-changed",
                   {"events": ["a_and_e"], "details": "A long night in A&E."})
+    _partners_and_reviews(app, int(entry_id), staff.id)
     entry_form(client, entry_id, "close", {"reason": "moved_area"})
     return req, family
+
+
+def _partners_and_reviews(app, entry_id: int, staff_id: int) -> None:
+    """A C(E)TR held, a professional involved and a partner agency's update (their own
+    journeys are tested where they are built; here, only that the family is given them)."""
+    import uuid
+    from datetime import date
+
+    from portal.data.cetr import CetrReview
+    from portal.data.partners import Agency, PartnerUpdate
+    from portal.data.referrals import EntryContact
+
+    session = app.extensions["sqlalchemy"].session
+    with app.app_context(), by_hand():
+        agency = Agency(name=f"Northshire Children's Services {uuid.uuid4().hex[:6]}",
+                        kind="social_care")
+        session.add(agency)
+        session.flush()
+        session.add_all([
+            PartnerUpdate(entry_id=entry_id, agency_id=agency.id, author_id=staff_id,
+                          body="Visited at home; respite agreed."),
+            EntryContact(entry_id=entry_id, name="Jo Carter", job="Social worker",
+                         organisation="Northshire Council", kind="referrer"),
+            CetrReview(entry_id=entry_id, kind="community", reason="Crisis at home.",
+                       requested_on=date(2026, 2, 1), due_by=date(2026, 3, 1),
+                       held_on=date(2026, 3, 2), outcome="More support at home.",
+                       created_by="Morgan Manager")])
+        session.commit()
 
 
 def listed_paths(data: dict[str, Any]) -> set[str]:
@@ -182,6 +211,13 @@ def test_the_download_has_exactly_the_documented_keys(app, client):
     assert entry["actions"][0]["owner"] == "Kim Keyworker"
     assert entry["actions"][0]["due_on"] == "2099-02-02" and entry["actions"][0]["done_at"]
     assert entry["closed_reason"] == "moved_area" and entry["closed_at"]
+    assert entry["cetr_reviews"] == [{"due_on": "2026-03-01", "booked_for_at": None,
+                                      "held_on": "2026-03-02",
+                                      "outcome": "More support at home."}]
+    assert entry["people_involved"] == [{"name": "Jo Carter", "job": "Social worker",
+                                         "organisation": "Northshire Council"}]
+    assert [(u["agency"].startswith("Northshire Children's Services"), u["body"])
+            for u in entry["partner_updates"]] == [(True, "Visited at home; respite agreed.")]
     assert data["consents"][0]["answer"] == "yes"
     assert data["consent_decisions"][0]["decision"] == "lacks_capacity_best_interests"
     assert [m["from"] for m in data["messages"]] == ["staff", "family"]
@@ -222,6 +258,9 @@ def test_the_page_shows_everything_in_plain_words_and_uk_time(app, client):
         "You told us something has changed", "They went to A&E", "A long night in A&E.",
         req.contact_email, "Sent the request",
         "Register manager",
+        "Held: 2 March 2026", "More support at home.",  # the C(E)TR and what was agreed
+        "Jo Carter, Social worker (Northshire Council)",  # who is involved
+        "Northshire Children's Services", "Visited at home; respite agreed.",
     ):
         assert shown in text, shown
     for code in ("on_register", "left_register", "requester", "register_manager",
